@@ -1,0 +1,268 @@
+"""The job store on SQLAlchemy's asyncio engine: SQLite (aiosqlite) by default, PostgreSQL (asyncpg) shared.
+
+Every write is one statement in its own transaction. :meth:`SqlJobStore.save` only writes over the version
+it was read at, so two writers (tasks or processes) never silently overwrite each other.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Select,
+    event,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from bot.jobs import TERMINAL_STATES, Job, JobState
+from bot.store.base import JobExistsError, JobStore, StaleJobError
+from bot.store.tables import job_to_row, jobs, meta, row_to_job
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR: Final = Path(__file__).parent / "migrations"
+SQLITE_DRIVERS: Final = frozenset({"sqlite", "sqlite+aiosqlite"})
+POSTGRES_DRIVERS: Final = frozenset({"postgres", "postgresql", "postgresql+asyncpg"})
+SQLITE_BUSY_TIMEOUT_MS: Final = 15_000
+POSTGRES_CONNECT_TIMEOUT_S: Final = 10
+# pg_advisory_xact_lock key that serialises migrations of processes opening one database at once.
+MIGRATION_LOCK_KEY: Final = 0x616E696D6174655F  # "animate_"
+# Execution option naming the statement that opens a SQLite transaction (see _enable_sqlite_transactions).
+SQLITE_BEGIN_OPTION: Final = "animate_sqlite_begin"
+
+
+class StoreUnavailableError(RuntimeError):
+    """The database named by DATABASE_URL could not be opened or migrated (the URL shown without password)."""
+
+
+def normalise_database_url(database_url: str) -> URL:
+    """The async SQLAlchemy URL for a DATABASE_URL value; ``ValueError`` (never showing it) if unusable."""
+    try:
+        url = make_url(database_url.strip())
+    except (ArgumentError, ValueError):
+        raise ValueError(
+            "DATABASE_URL is not a database URL; expected sqlite:///path/to/file or "
+            "postgresql://user:password@host:port/database"
+        ) from None
+    if url.drivername in SQLITE_DRIVERS:
+        if not url.database or url.database == ":memory:" or "mode=memory" in url.database:
+            raise ValueError("DATABASE_URL must name a SQLite file (sqlite:///path/to/file), not memory")
+        return url.set(drivername="sqlite+aiosqlite")
+    if url.drivername in POSTGRES_DRIVERS:
+        url = url.set(drivername="postgresql+asyncpg")
+        if "sslmode" in url.query:  # libpq's spelling; asyncpg takes the same values as "ssl"
+            url = url.update_query_dict({"ssl": url.query["sslmode"]}).difference_update_query(["sslmode"])
+        return url
+    raise ValueError(
+        f"DATABASE_URL must start with sqlite:// or postgresql://, not {url.drivername}:// "
+        "(supported drivers: sqlite+aiosqlite, postgresql+asyncpg)"
+    )
+
+
+def create_engine_for(database_url: str) -> AsyncEngine:
+    """An engine for DATABASE_URL that never shows SQL parameters (the job rows hold secrets) in logs or
+    errors; on SQLite, WAL mode, a busy timeout and real transactions."""
+    url = normalise_database_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        assert url.database is not None  # checked by normalise_database_url
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, hide_parameters=True)
+        _enable_sqlite_transactions(engine)
+        return engine
+    return create_async_engine(
+        url,
+        hide_parameters=True,
+        pool_pre_ping=True,
+        connect_args={"timeout": POSTGRES_CONNECT_TIMEOUT_S},
+    )
+
+
+def _enable_sqlite_transactions(engine: AsyncEngine) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, emit BEGIN, so reads and DDL are transactional too.
+
+    See SQLAlchemy's "Enabling Non-Legacy SQLite Transactional Modes"; a connection may ask for
+    ``BEGIN IMMEDIATE`` (take the write lock at once) through the :data:`SQLITE_BEGIN_OPTION` option.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql(connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "BEGIN"))
+
+
+async def migrate_to_head(engine: AsyncEngine) -> None:
+    """Run the Alembic migrations to head in one transaction, one process at a time."""
+    async with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            await connection.execution_options(**{SQLITE_BEGIN_OPTION: "BEGIN IMMEDIATE"})
+        async with connection.begin():
+            if engine.dialect.name == "postgresql":
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+            await connection.run_sync(_upgrade_to_head)
+
+
+def _upgrade_to_head(connection: Connection) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+async def open_store(database_url: str) -> JobStore:
+    """Open (and migrate to the current schema) the store DATABASE_URL names.
+
+    Raises ``ValueError`` for an unusable URL and :class:`StoreUnavailableError` when the database cannot be
+    reached or migrated; neither message shows the password.
+    """
+    engine = create_engine_for(database_url)
+    shown = engine.url.render_as_string(hide_password=True)
+    try:
+        await migrate_to_head(engine)
+    except (OSError, TimeoutError, SQLAlchemyError) as exc:
+        await engine.dispose()
+        raise StoreUnavailableError(
+            f"cannot open the database in DATABASE_URL ({shown}): {_reason(exc)}"
+        ) from exc
+    log.info("job store open at %s", shown)
+    return SqlJobStore(engine)
+
+
+def _reason(exc: BaseException) -> str:
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    first_line = (str(cause).strip().splitlines() or [""])[0]
+    return f"{type(cause).__name__}: {first_line}" if first_line else type(cause).__name__
+
+
+class SqlJobStore:
+    """:class:`bot.store.base.JobStore` on SQLAlchemy; create it with :func:`open_store`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    def __repr__(self) -> str:
+        return f"SqlJobStore({self._engine.url.render_as_string(hide_password=True)})"
+
+    async def create(self, job: Job) -> Job:
+        stored = dataclasses.replace(job, version=1)
+        try:
+            async with self._engine.begin() as connection:
+                await connection.execute(insert(jobs).values(job_to_row(stored)))
+        except IntegrityError:
+            if await self.get(job.id) is not None:
+                raise JobExistsError(job.id) from None
+            raise
+        return stored
+
+    async def get(self, job_id: str) -> Job | None:
+        found = await self._select_jobs(select(jobs).where(jobs.c.id == job_id))
+        return found[0] if found else None
+
+    async def save(self, job: Job) -> Job:
+        stored = dataclasses.replace(job, version=job.version + 1)
+        values = job_to_row(stored)
+        del values["id"]
+        statement = update(jobs).where(jobs.c.id == job.id, jobs.c.version == job.version).values(values)
+        async with self._engine.begin() as connection:
+            result = await connection.execute(statement)
+        if result.rowcount != 1:
+            raise StaleJobError(job.id, job.version)
+        return stored
+
+    async def find_by_state(self, states: Sequence[JobState]) -> list[Job]:
+        if not states:
+            return []
+        return await self._select_jobs(_oldest_first(select(jobs).where(_in_states(states))))
+
+    async def queued_jobs(self, limit: int | None = None) -> list[Job]:
+        statement = _oldest_first(select(jobs).where(jobs.c.state == JobState.QUEUED.value))
+        if limit is not None:
+            statement = statement.limit(limit)
+        return await self._select_jobs(statement)
+
+    async def jobs_for_user(self, guild_id: int, user_id: int, states: Sequence[JobState]) -> list[Job]:
+        if not states:
+            return []
+        statement = select(jobs).where(
+            jobs.c.guild_id == guild_id, jobs.c.user_id == user_id, _in_states(states)
+        )
+        return await self._select_jobs(_oldest_first(statement))
+
+    async def unfinished(self) -> list[Job]:
+        left_to_do = or_(~_in_states(list(TERMINAL_STATES)), jobs.c.reply_final.is_(false()))
+        return await self._select_jobs(_oldest_first(select(jobs).where(left_to_do)))
+
+    async def count_in_states(self, states: Sequence[JobState]) -> int:
+        if not states:
+            return 0
+        statement = select(func.count()).select_from(jobs).where(_in_states(states))
+        async with self._engine.connect() as connection:
+            return int((await connection.execute(statement)).scalar_one())
+
+    async def get_meta(self, key: str) -> str | None:
+        async with self._engine.connect() as connection:
+            result = await connection.execute(select(meta.c.value).where(meta.c.key == key))
+            value: str | None = result.scalar_one_or_none()
+            return value
+
+    async def set_meta(self, key: str, value: str) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(_upsert_meta(connection, key, value))
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    async def _select_jobs(self, statement: Select[Any]) -> list[Job]:
+        async with self._engine.connect() as connection:
+            result = await connection.execute(statement)
+            return [row_to_job(row) for row in result.mappings()]
+
+
+def _in_states(states: Sequence[JobState]) -> ColumnElement[bool]:
+    return jobs.c.state.in_([state.value for state in states])
+
+
+def _oldest_first(statement: Select[Any]) -> Select[Any]:
+    return statement.order_by(jobs.c.created_at, jobs.c.id)
+
+
+def _upsert_meta(connection: AsyncConnection, key: str, value: str) -> Executable:
+    if connection.dialect.name == "postgresql":
+        on_postgresql = postgresql_insert(meta).values(key=key, value=value)
+        return on_postgresql.on_conflict_do_update(
+            index_elements=[meta.c.key], set_={"value": on_postgresql.excluded.value}
+        )
+    on_sqlite = sqlite_insert(meta).values(key=key, value=value)
+    return on_sqlite.on_conflict_do_update(
+        index_elements=[meta.c.key], set_={"value": on_sqlite.excluded.value}
+    )
