@@ -1,0 +1,120 @@
+"""Short member-facing messages the Discord adapter sends besides the job card.
+
+Each function takes the member's Discord locale first and returns plain message content within Discord's
+2000-character limit. :func:`command_texts` gives the slash commands' descriptions in every language.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from bot.i18n import LANGUAGES, Lang, catalog, shorten, t
+from bot.input_check import (
+    DURATIONS,
+    MAX_ASPECT_RATIO_TEXT,
+    MAX_PROMPT_CHARS,
+    MIN_ASPECT_RATIO_TEXT,
+    RESOLUTIONS,
+)
+from bot.jobs import Job, JobState
+from bot.render import failure_summary
+from client.image_rules import MAX_FILE_BYTES, MAX_SIDE_PX, MIN_SIDE_PX
+
+CONTENT_LIMIT = 2000
+COMMAND_DESCRIPTION_LIMIT = 100
+_COMMAND_TEXT_PREFIX = "command."
+
+
+class CancelOutcome(enum.StrEnum):
+    """What pressing Cancel did; the values match ``bot.scheduler.CancelResult`` so one converts to the
+    other with ``CancelOutcome(result)``."""
+
+    CANCELLED_LOCALLY = "cancelled_locally"
+    CANCELLED_AT_RUNCOMFY = "cancelled_at_runcomfy"
+    WILL_CANCEL = "will_cancel"
+    ALREADY_RUNNING = "already_running"
+    ALREADY_FINISHED = "already_finished"
+    TRY_AGAIN = "try_again"
+    NOT_FOUND = "not_found"
+
+
+def help_text(locale: str | None) -> str:
+    """The answer to ``/help``: what the bot does, its options, the picture rules and how cancelling works."""
+    text = t(
+        locale,
+        "help.text",
+        max_prompt=MAX_PROMPT_CHARS,
+        resolutions=", ".join(RESOLUTIONS),
+        durations=", ".join(str(d) for d in DURATIONS),
+        min_side=MIN_SIDE_PX,
+        max_side=MAX_SIDE_PX,
+        min_ratio=MIN_ASPECT_RATIO_TEXT,
+        max_ratio=MAX_ASPECT_RATIO_TEXT,
+        max_mb=MAX_FILE_BYTES // 1_000_000,
+    )
+    return shorten(text, CONTENT_LIMIT)
+
+
+def not_yours(locale: str | None) -> str:
+    """Someone other than the requester or a moderator pressed Cancel."""
+    return t(locale, "not_yours")
+
+
+def cancel_outcome(locale: str | None, outcome: CancelOutcome) -> str:
+    """The ephemeral answer to a Cancel press."""
+    return t(locale, f"cancel.{outcome}")
+
+
+def guild_only(locale: str | None) -> str:
+    """The command was used outside a server."""
+    return t(locale, "guild_only")
+
+
+def service_unavailable(locale: str | None) -> str:
+    """The bot cannot take jobs now (for example RunComfy refused its key or credits); no details."""
+    return t(locale, "service_unavailable")
+
+
+def end_notice(locale: str | None, job: Job, jump_url: str | None = None) -> str:
+    """The message that mentions the member when the job ends, linking to the card when ``jump_url`` is
+    given. Raises ``ValueError`` for a job that has not ended."""
+    mention = f"<@{job.user_id}>"
+    match job.state:
+        case JobState.COMPLETED | JobState.DELIVERED:
+            text = t(locale, "notice.ready", mention=mention)
+        case JobState.CANCELLED:
+            text = t(locale, "notice.cancelled", mention=mention)
+        case JobState.FAILED:
+            text = t(
+                locale, "notice.failed", mention=mention, reason=failure_summary(locale, job.failure_reason)
+            )
+        case _:
+            raise ValueError(f"job {job.id} has not ended ({job.state})")
+    if jump_url:
+        text = f"{text} {t(locale, 'notice.jump', url=jump_url)}"
+    return shorten(text, CONTENT_LIMIT)
+
+
+def card_moved(locale: str | None, user_id: int) -> str:
+    """Posted with the card's new message once the interaction token expired and the old reply froze."""
+    return t(locale, "notice.moved", mention=f"<@{user_id}>")
+
+
+def video_too_large(locale: str | None, video_url: str) -> str:
+    """The video could not be uploaded to the channel, so the message carries its link instead."""
+    return shorten(t(locale, "notice.video_too_large", url=video_url), CONTENT_LIMIT)
+
+
+def command_texts() -> dict[str, dict[Lang, str]]:
+    """Slash-command descriptions for Discord's localisations, e.g. ``"animate.prompt" → {"en", "ko"}``.
+
+    Keys: ``animate.description``, ``animate.<option>`` for each option, ``animate.duration.<seconds>`` for
+    the duration choices, and ``help.description``. Command and option names are not translated.
+    """
+    keys = [key for key in catalog("en") if key.startswith(_COMMAND_TEXT_PREFIX)]
+    return {
+        key.removeprefix(_COMMAND_TEXT_PREFIX): {
+            lang: shorten(t(lang, key), COMMAND_DESCRIPTION_LIMIT) for lang in LANGUAGES
+        }
+        for key in keys
+    }
