@@ -1,0 +1,114 @@
+"""The bot object: wires the core (store, scheduler, tracker, presenter) to discord.py. Behaviour lives in
+the core and in the cogs; this class only starts and stops things in the right order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiohttp
+import discord
+from discord.ext import commands
+
+from bot.command_sync import sync_if_changed
+from bot.events import JobLocks
+from bot.jobs import JobState
+from bot.presenter import Presenter
+from bot.scheduler import Scheduler
+from bot.service_health import ServiceHealth
+from bot.settings import Settings
+from bot.store import JobStore
+from bot.tracker import Tracker
+from client.api import RunComfyClient
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("cogs.help", "cogs.animate")
+
+
+class AnimateBot(commands.Bot):
+    def __init__(
+        self, settings: Settings, store: JobStore, api: RunComfyClient, http: aiohttp.ClientSession
+    ) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        from cogs.replies import DiscordReplies
+
+        self.settings = settings
+        self.store = store
+        self.api = api
+        self.http_session = http
+        self.locks = JobLocks()
+        self.health = ServiceHealth()
+        self.presenter = Presenter(
+            store,
+            DiscordReplies(self, http),
+            self.locks,
+            self.health,
+            edit_interval_s=settings.edit_interval_s,
+        )
+        self.tracker = Tracker(
+            store,
+            api,
+            self.presenter,
+            self.locks,
+            self.health,
+            poll_min_s=settings.poll_min_s,
+            poll_max_s=settings.poll_max_s,
+            job_max_s=settings.job_max_s,
+        )
+        self.scheduler = Scheduler(
+            store,
+            api,
+            self.presenter,
+            self.locks,
+            self.health,
+            max_active=settings.max_active,
+            on_submitted=self.tracker.track,
+        )
+        self._engine: list[asyncio.Task[None]] = []
+
+    async def setup_hook(self) -> None:
+        from cogs.translator import CommandTranslator
+
+        await self.tree.set_translator(CommandTranslator())
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        assert self.application_id is not None
+        await sync_if_changed(self.tree, self.store, self.application_id, self.settings.dev_guild_id)
+        await self._resume_jobs()
+        self._engine = [
+            asyncio.create_task(self.scheduler.run(), name="scheduler"),
+            asyncio.create_task(self.tracker.run(), name="tracker"),
+            asyncio.create_task(self.presenter.run(), name="presenter"),
+        ]
+
+    async def _resume_jobs(self) -> None:
+        """Pick up every unfinished job where an earlier process left it."""
+        await self.scheduler.recover()
+        unfinished = await self.store.unfinished()
+        for job in unfinished:
+            if job.state.is_at_runcomfy:
+                self.tracker.track(job)
+            self.presenter.job_changed(job)
+        queued = sum(1 for job in unfinished if job.state is JobState.QUEUED)
+        log.info("resumed %d unfinished jobs (%d waiting in the queue)", len(unfinished), queued)
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s to %d servers", self.user, len(self.guilds))
+
+    async def close(self) -> None:
+        await self.scheduler.stop()
+        await self.tracker.stop()
+        await self.presenter.stop()
+        for task in self._engine:
+            task.cancel()
+        if self._engine:
+            await asyncio.wait(self._engine, timeout=5)
+        await super().close()

@@ -1,0 +1,239 @@
+"""Keeps every job's public reply in step with the stored job, within Discord's edit limits.
+
+Edits are coalesced per reply: at most one every ``edit_interval_s``, and only when the rendered card
+differs from the last one shown. A running job's card is refreshed every ``refresh_running_s`` for its
+elapsed time. End states are always shown, retried until Discord takes them; then the member is mentioned
+and the job is marked ``reply_final``. A completed job is delivered (video uploaded, or linked when too
+large) before it becomes ``delivered``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.events import JobLocks
+from bot.fairness import queue_positions
+from bot.jobs import FailureReason, Job, JobState, ReplyTarget, utcnow
+from bot.render import Card, render_card
+from bot.service_health import ServiceHealth
+from bot.store import JobStore
+
+log = logging.getLogger(__name__)
+
+RETRY_FAILED_EDIT = timedelta(seconds=5)
+
+
+class DeliveryError(Exception):
+    """The video could not be delivered; ``permanent`` when trying again cannot help."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class ReplyPort(Protocol):
+    """What the core needs from Discord to show a job. Implemented by the Discord adapter."""
+
+    async def show(self, job: Job, card: Card) -> ReplyTarget:
+        """Make the job's reply show ``card``; returns where the reply now lives."""
+
+    async def deliver(self, job: Job, card: Card) -> ReplyTarget:
+        """Show the finished card with the video attached when it fits, linked otherwise."""
+
+    async def announce(self, job: Job) -> None:
+        """Tell the member who asked that the job ended (a message that mentions them)."""
+
+
+@dataclass
+class _Reply:
+    job: Job
+    position: int | None = None
+    shown: Card | None = None
+    last_edit: datetime | None = None
+    not_before: datetime | None = None
+    final_attempts: int = 0
+    dirty: bool = True
+    task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+class Presenter:
+    def __init__(
+        self,
+        store: JobStore,
+        port: ReplyPort,
+        locks: JobLocks,
+        health: ServiceHealth,
+        *,
+        edit_interval_s: float,
+        refresh_running_s: float = 10.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._store = store
+        self._port = port
+        self._locks = locks
+        self._health = health
+        self._edit_interval = timedelta(seconds=edit_interval_s)
+        self._refresh_running = timedelta(seconds=refresh_running_s)
+        self._clock = clock
+        self._replies: dict[str, _Reply] = {}
+        self._queue_dirty = True
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._stopping = False
+
+    def job_changed(self, job: Job) -> None:
+        reply = self._replies.get(job.id)
+        if reply is None:
+            self._replies[job.id] = reply = _Reply(job)
+        elif job.version >= reply.job.version:
+            reply.job = job
+        reply.dirty = True
+        self._wake.set()
+
+    def queue_changed(self) -> None:
+        self._queue_dirty = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            if self._queue_dirty:
+                self._queue_dirty = False
+                try:
+                    await self._refresh_positions()
+                except Exception:
+                    log.exception("could not read the queue")
+            now = self._clock()
+            for reply in list(self._replies.values()):
+                self._mark_running_stale(reply, now)
+                if reply.dirty and reply.task is None and self._edit_allowed(reply, now):
+                    reply.task = asyncio.create_task(self._flush(reply), name=f"reply-{reply.job.id}")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._seconds_to_next(now))
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        tasks = [r.task for r in self._replies.values() if r.task is not None]
+        if tasks:
+            await asyncio.wait(tasks, timeout=10)
+
+    def pending(self) -> int:
+        return sum(1 for r in self._replies.values() if r.dirty or r.task is not None)
+
+    async def _refresh_positions(self) -> None:
+        positions = queue_positions(await self._store.queued_jobs())
+        for job_id, reply in self._replies.items():
+            position = positions.get(job_id)
+            if reply.job.state is JobState.QUEUED and position != reply.position:
+                reply.position = position
+                reply.dirty = True
+
+    def _mark_running_stale(self, reply: _Reply, now: datetime) -> None:
+        running = reply.job.state is JobState.IN_PROGRESS
+        if running and reply.last_edit is not None and now - reply.last_edit >= self._refresh_running:
+            reply.dirty = True
+
+    def _edit_allowed(self, reply: _Reply, now: datetime) -> bool:
+        if reply.not_before is not None and now < reply.not_before:
+            return False
+        return reply.last_edit is None or now - reply.last_edit >= self._edit_interval
+
+    def _seconds_to_next(self, now: datetime) -> float:
+        waits = [self._refresh_running.total_seconds()]
+        for reply in self._replies.values():
+            if reply.task is not None:
+                continue
+            if reply.dirty:
+                earliest = [reply.not_before or now]
+                if reply.last_edit is not None:
+                    earliest.append(reply.last_edit + self._edit_interval)
+                waits.append((max(earliest) - now).total_seconds())
+            elif reply.job.state is JobState.IN_PROGRESS and reply.last_edit is not None:
+                waits.append((reply.last_edit + self._refresh_running - now).total_seconds())
+        return max(min(waits), 0.01)
+
+    async def _flush(self, reply: _Reply) -> None:
+        reply.dirty = False
+        job = reply.job
+        try:
+            if job.state is JobState.COMPLETED:
+                await self._finish(reply, deliver=True)
+            elif job.state.is_terminal and not job.reply_final:
+                await self._finish(reply, deliver=False)
+            elif not job.state.is_terminal:
+                await self._show(reply)
+        except Exception as exc:
+            self._retry_later(reply, exc)
+        finally:
+            reply.task = None
+            if reply.job.reply_final:
+                self._replies.pop(reply.job.id, None)
+                self._locks.forget(reply.job.id)
+            self._wake.set()
+
+    def _card(self, reply: _Reply) -> Card:
+        return render_card(
+            reply.job,
+            now=self._clock(),
+            local_position=reply.position,
+            paused=self._health.degraded and reply.job.state is JobState.QUEUED,
+        )
+
+    async def _show(self, reply: _Reply) -> None:
+        card = self._card(reply)
+        if card == reply.shown and reply.job.reply.message_id is not None:
+            return
+        target = await self._port.show(reply.job, card)
+        reply.shown = card
+        reply.last_edit = self._clock()
+        await self._remember_target(reply, target)
+
+    async def _finish(self, reply: _Reply, *, deliver: bool) -> None:
+        job = reply.job
+        if deliver:
+            try:
+                target = await self._port.deliver(job, self._card(reply))
+            except DeliveryError as exc:
+                if not exc.permanent:
+                    raise
+                detail = str(exc)
+                await self._save(reply, lambda j: j.failed(FailureReason.DELIVERY_FAILED, detail))
+                return  # the failed state is shown by the next flush
+            await self._remember_target(reply, target)
+            await self._save(reply, lambda j: j.moved_to(JobState.DELIVERED))
+        else:
+            target = await self._port.show(job, self._card(reply))
+            await self._remember_target(reply, target)
+        reply.last_edit = self._clock()
+        await self._port.announce(reply.job)
+        await self._save(reply, lambda j: j.with_changes(reply_final=True))
+
+    async def _remember_target(self, reply: _Reply, target: ReplyTarget) -> None:
+        if target != reply.job.reply:
+            await self._save(reply, lambda j: j.with_changes(reply=target))
+
+    async def _save(self, reply: _Reply, change: Callable[[Job], Job]) -> None:
+        async with self._locks(reply.job.id):
+            current = await self._store.get(reply.job.id)
+            assert current is not None
+            reply.job = await self._store.save(change(current))
+
+    def _retry_later(self, reply: _Reply, exc: Exception) -> None:
+        reply.final_attempts += 1
+        delay = RETRY_FAILED_EDIT * min(2 ** (reply.final_attempts - 1), 12)
+        log.warning(
+            "job %s: updating the reply failed (%s: %s); retrying in %ss",
+            reply.job.id,
+            type(exc).__name__,
+            exc,
+            delay.total_seconds(),
+        )
+        reply.not_before = self._clock() + delay
+        reply.dirty = True

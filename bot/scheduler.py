@@ -1,0 +1,272 @@
+"""The bot's own queue: which job goes to RunComfy next, how many at once, and cancelling.
+
+The scheduler owns ordering (:mod:`bot.fairness`) and limits (``max_active`` jobs at RunComfy at once).
+Submission policy, given that RunComfy has no idempotency key:
+
+* the job is saved as ``submitting`` before the POST, and as ``in_queue`` with its ``request_id`` the moment
+  the answer arrives, before anything else happens;
+* an answer that proves the POST was not accepted (429, 503, a connection that never opened, 401/402, a
+  validation refusal) leaves nothing behind at RunComfy: the job goes back to the queue or fails, and is
+  never charged;
+* an unknown outcome (a timeout or a dropped connection after sending, a 5xx other than 503) is never sent
+  again: the job fails as ``submission_interrupted`` and the member is told to try again;
+* a job found ``submitting`` when the process starts died with its POST in flight: the same rule applies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.events import JobListener, JobLocks
+from bot.fairness import fair_order
+from bot.jobs import ACTIVE_STATES, CancelPlace, FailureReason, Job, JobState, utcnow
+from bot.service_health import ServiceHealth
+from bot.store import JobStore
+from client.api import RunComfyClient
+from client.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    InputValidationError,
+    NotFoundError,
+    PaymentRequiredError,
+    RateLimitedError,
+    RunComfyError,
+    ServerError,
+    SubmissionUncertainError,
+)
+from client.models import AnimateInput
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_REFUSAL = timedelta(seconds=5)
+IDLE_CHECK_S = 30.0
+
+
+class CancelResult(enum.StrEnum):
+    CANCELLED_LOCALLY = "cancelled_locally"
+    CANCELLED_AT_RUNCOMFY = "cancelled_at_runcomfy"
+    WILL_CANCEL = "will_cancel"  # the POST is in flight; it is cancelled the moment RunComfy answers
+    ALREADY_RUNNING = "already_running"
+    ALREADY_FINISHED = "already_finished"
+    TRY_AGAIN = "try_again"  # RunComfy could not be reached to cancel
+    NOT_FOUND = "not_found"
+
+
+def to_api_input(job: Job) -> AnimateInput:
+    request = job.request
+    return AnimateInput(
+        prompt=request.prompt,
+        first_frame_image_url=request.image.url,
+        last_frame_image_url=request.last_frame.url if request.last_frame else None,
+        resolution=request.resolution,
+        duration=request.duration,
+    )
+
+
+class Scheduler:
+    def __init__(
+        self,
+        store: JobStore,
+        api: RunComfyClient,
+        listener: JobListener,
+        locks: JobLocks,
+        health: ServiceHealth,
+        *,
+        max_active: int,
+        on_submitted: Callable[[Job], None],
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._store = store
+        self._api = api
+        self._listener = listener
+        self._locks = locks
+        self._health = health
+        self._max_active = max_active
+        self._on_submitted = on_submitted
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._submissions: set[asyncio.Task[None]] = set()
+        self._launching: set[str] = set()
+        self._not_before: datetime | None = None
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def enqueue(self, job: Job) -> Job:
+        stored = await self._store.create(job)
+        self._listener.job_changed(stored)
+        self._listener.queue_changed()
+        self.wake()
+        return stored
+
+    async def recover(self) -> list[Job]:
+        """Resolve jobs whose POST was in flight when an earlier process died; returns them."""
+        resolved = []
+        for job in await self._store.find_by_state([JobState.SUBMITTING]):
+            async with self._locks(job.id):
+                current = await self._store.get(job.id)
+                if current is None or current.state is not JobState.SUBMITTING:
+                    continue
+                log.warning("job %s: the process stopped while submitting; not resent", job.id)
+                failed = await self._store.save(
+                    current.failed(FailureReason.SUBMISSION_INTERRUPTED, "process stopped during submission")
+                )
+            self._listener.job_changed(failed)
+            resolved.append(failed)
+        return resolved
+
+    async def run(self) -> None:
+        while not self._stopping:
+            try:
+                await self._fill_slots()
+            except Exception:
+                log.exception("scheduler pass failed; trying again shortly")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._seconds_to_next_check())
+
+    async def stop(self, grace_s: float = 30.0) -> None:
+        """Stop taking jobs and let submissions already in flight record their outcome."""
+        self._stopping = True
+        self.wake()
+        if self._submissions:
+            await asyncio.wait(self._submissions, timeout=grace_s)
+
+    def _seconds_to_next_check(self) -> float:
+        now = self._clock()
+        waits = [IDLE_CHECK_S]
+        for moment in (self._not_before, self._health.retry_at):
+            if moment is not None:
+                waits.append(max((moment - now).total_seconds(), 0.05))
+        return min(waits)
+
+    async def _fill_slots(self) -> None:
+        now = self._clock()
+        if self._stopping or not self._health.may_submit(now):
+            return
+        if self._not_before is not None and now < self._not_before:
+            return
+        active = await self._store.count_in_states(list(ACTIVE_STATES))
+        free = self._max_active - active - len(self._launching)
+        if free <= 0:
+            return
+        if self._health.degraded:
+            free = 1  # probe with a single job until RunComfy accepts again
+        candidates = [j for j in fair_order(await self._store.queued_jobs()) if j.id not in self._launching]
+        for job in candidates[:free]:
+            self._launching.add(job.id)
+            task = asyncio.create_task(self._submit(job.id), name=f"submit-{job.id}")
+            self._submissions.add(task)
+            task.add_done_callback(self._submissions.discard)
+
+    async def _submit(self, job_id: str) -> None:
+        try:
+            async with self._locks(job_id):
+                job = await self._store.get(job_id)
+                if job is None or job.state is not JobState.QUEUED:
+                    return
+                job = await self._store.save(job.moved_to(JobState.SUBMITTING, at=self._clock()))
+            self._listener.job_changed(job)
+            self._listener.queue_changed()
+            # Shielded: a shutdown waits for the answer so that a request_id is never lost.
+            outcome = await asyncio.shield(self._post(job))
+            async with self._locks(job_id):
+                current = await self._store.get(job_id)
+                assert current is not None
+                job = await self._store.save(outcome(current))
+            self._listener.job_changed(job)
+            if job.state is JobState.QUEUED:
+                self._listener.queue_changed()
+            if job.state.is_at_runcomfy:
+                self._on_submitted(job)
+            if job.cancel_requested_by is not None and job.state in (JobState.QUEUED, JobState.IN_QUEUE):
+                await self.cancel(job.id, job.cancel_requested_by)
+        except Exception:
+            log.exception("job %s: submission bookkeeping failed", job_id)
+        finally:
+            self._launching.discard(job_id)
+            self.wake()
+
+    async def _post(self, job: Job) -> Callable[[Job], Job]:
+        """Send the paid POST once; returns how the stored job changes."""
+        now = self._clock
+        try:
+            submission = await self._api.submit(to_api_input(job))
+        except InputValidationError as exc:
+            refusal = exc.message
+            log.info("job %s: RunComfy refused the input: %s", job.id, refusal)
+            return lambda j: j.failed(FailureReason.REJECTED_INPUT, refusal, at=now())
+        except (AuthenticationError, PaymentRequiredError) as exc:
+            self._health.trip(type(exc).__name__, now())
+            return lambda j: j.moved_to(JobState.QUEUED, at=now())
+        except SubmissionUncertainError as exc:
+            uncertainty = str(exc)
+            log.error("job %s: submission outcome unknown (%s); not resent", job.id, uncertainty)
+            return lambda j: j.failed(FailureReason.SUBMISSION_INTERRUPTED, uncertainty, at=now())
+        except (RateLimitedError, ServerError, APIConnectionError, APITimeoutError) as exc:
+            log.warning("job %s: RunComfy did not take the job (%s); it stays queued", job.id, exc)
+            self._not_before = now() + RETRY_AFTER_REFUSAL
+            return lambda j: j.moved_to(JobState.QUEUED, at=now())
+        except (NotFoundError, RunComfyError) as exc:
+            reason = exc.message
+            log.error("job %s: RunComfy refused the job: %s", job.id, exc)
+            return lambda j: j.failed(FailureReason.REJECTED_INPUT, reason, at=now())
+        self._health.recovered()
+        request_id = submission.request_id
+        log.info("job %s: accepted by RunComfy as %s", job.id, request_id)
+        return lambda j: j.moved_to(JobState.IN_QUEUE, at=now(), request_id=request_id)
+
+    async def cancel(self, job_id: str, by_user_id: int) -> CancelResult:
+        async with self._locks(job_id):
+            job = await self._store.get(job_id)
+            if job is None:
+                return CancelResult.NOT_FOUND
+            result, changed = await self._cancel_locked(job, by_user_id)
+            if changed is not None:
+                job = await self._store.save(changed)
+        if changed is not None:
+            self._listener.job_changed(job)
+            if result is CancelResult.CANCELLED_LOCALLY:
+                self._listener.queue_changed()
+                self.wake()
+        return result
+
+    async def _cancel_locked(self, job: Job, by_user_id: int) -> tuple[CancelResult, Job | None]:
+        now = self._clock()
+        match job.state:
+            case JobState.QUEUED:
+                cancelled = job.moved_to(
+                    JobState.CANCELLED, at=now, cancelled_by=by_user_id, cancel_place=CancelPlace.LOCAL
+                )
+                return CancelResult.CANCELLED_LOCALLY, cancelled
+            case JobState.SUBMITTING:
+                return CancelResult.WILL_CANCEL, job.with_changes(cancel_requested_by=by_user_id)
+            case JobState.IN_QUEUE:
+                return await self._cancel_remote(job, by_user_id, now)
+            case JobState.IN_PROGRESS:
+                return CancelResult.ALREADY_RUNNING, None
+            case _:
+                return CancelResult.ALREADY_FINISHED, None
+
+    async def _cancel_remote(
+        self, job: Job, by_user_id: int, now: datetime
+    ) -> tuple[CancelResult, Job | None]:
+        assert job.request_id is not None
+        try:
+            outcome = await self._api.cancel(job.request_id)
+        except RunComfyError as exc:
+            log.warning("job %s: cancel at RunComfy failed: %s", job.id, exc)
+            return CancelResult.TRY_AGAIN, None
+        if outcome.cancelled:
+            cancelled = job.moved_to(
+                JobState.CANCELLED, at=now, cancelled_by=by_user_id, cancel_place=CancelPlace.RUNCOMFY
+            )
+            return CancelResult.CANCELLED_AT_RUNCOMFY, cancelled
+        return CancelResult.ALREADY_RUNNING, job.moved_to(JobState.IN_PROGRESS, at=now)

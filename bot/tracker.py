@@ -1,0 +1,190 @@
+"""Follows every job that RunComfy holds, in one loop, polling each at its own adaptive pace.
+
+A job is polled on ``/result``, which answers the status while the job runs and the output once it is done,
+so a finished job costs no extra call. Each job's interval starts at ``poll_min_s``, grows by half while
+nothing changes, up to ``poll_max_s``, and drops back to the minimum when something does. A job older than
+``job_max_s`` since its submission is cancelled at RunComfy if still queued there, and marked failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.events import JobListener, JobLocks
+from bot.jobs import CancelPlace, FailureReason, Job, JobState, utcnow
+from bot.service_health import ServiceHealth
+from bot.store import JobStore
+from client.api import RunComfyClient
+from client.errors import AuthenticationError, NotFoundError, PaymentRequiredError, RunComfyError
+from client.models import Cancelled, Completed, Failed, InProgress, JobStatus, Queued
+
+log = logging.getLogger(__name__)
+
+GROWTH = 1.5
+MAX_CONCURRENT_POLLS = 8
+
+
+@dataclass
+class _Follow:
+    job_id: str
+    interval_s: float
+    due: datetime
+
+
+def apply_status(job: Job, status: JobStatus, now: datetime) -> Job:
+    """The job as RunComfy's ``status`` describes it (the same job when nothing changed)."""
+    match status:
+        case Queued(position=position):
+            if job.state is JobState.IN_QUEUE and job.remote_queue_position == position:
+                return job
+            if job.state is JobState.IN_PROGRESS:
+                return job  # a stale answer never moves a job backwards
+            return job.moved_to(JobState.IN_QUEUE, at=now, remote_queue_position=position)
+        case InProgress():
+            if job.state is JobState.IN_PROGRESS:
+                return job
+            return job.moved_to(JobState.IN_PROGRESS, at=now)
+        case Completed(video_url=video_url):
+            if not video_url:
+                return job.failed(FailureReason.NO_VIDEO, at=now)
+            return job.moved_to(JobState.COMPLETED, at=now, video_url=video_url)
+        case Cancelled():
+            return job.moved_to(JobState.CANCELLED, at=now, cancel_place=CancelPlace.RUNCOMFY)
+        case Failed(error=error):
+            return job.failed(FailureReason.GENERATION_FAILED, error, at=now)
+    return job
+
+
+class Tracker:
+    def __init__(
+        self,
+        store: JobStore,
+        api: RunComfyClient,
+        listener: JobListener,
+        locks: JobLocks,
+        health: ServiceHealth,
+        *,
+        poll_min_s: float,
+        poll_max_s: float,
+        job_max_s: float,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._store = store
+        self._api = api
+        self._listener = listener
+        self._locks = locks
+        self._health = health
+        self._poll_min_s = poll_min_s
+        self._poll_max_s = poll_max_s
+        self._job_max = timedelta(seconds=job_max_s)
+        self._clock = clock
+        self._follows: dict[str, _Follow] = {}
+        self._wake = asyncio.Event()
+        self._polls = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
+        self._running: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self.calls = 0
+
+    def track(self, job: Job) -> None:
+        if job.id not in self._follows:
+            self._follows[job.id] = _Follow(job.id, self._poll_min_s, self._clock())
+            self._wake.set()
+
+    @property
+    def followed(self) -> int:
+        return len(self._follows)
+
+    async def run(self) -> None:
+        while not self._stopping:
+            now = self._clock()
+            for follow in list(self._follows.values()):
+                if follow.due <= now and follow.job_id not in self._running:
+                    self._running.add(follow.job_id)
+                    task = asyncio.create_task(self._poll(follow), name=f"poll-{follow.job_id}")
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._seconds_to_next_due())
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks)
+
+    def _seconds_to_next_due(self) -> float:
+        waiting = [f.due for f in self._follows.values() if f.job_id not in self._running]
+        if not waiting:
+            return self._poll_max_s
+        return max((min(waiting) - self._clock()).total_seconds(), 0.0)
+
+    async def _poll(self, follow: _Follow) -> None:
+        try:
+            async with self._polls:
+                changed = await self._poll_once(follow.job_id)
+            if follow.job_id in self._follows:
+                follow.interval_s = (
+                    self._poll_min_s if changed else min(follow.interval_s * GROWTH, self._poll_max_s)
+                )
+                follow.due = self._clock() + timedelta(seconds=follow.interval_s)
+        except Exception:
+            log.exception("job %s: polling failed", follow.job_id)
+            follow.due = self._clock() + timedelta(seconds=self._poll_max_s)
+        finally:
+            self._running.discard(follow.job_id)
+            self._wake.set()
+
+    async def _poll_once(self, job_id: str) -> bool:
+        job = await self._store.get(job_id)
+        if job is None or not job.state.is_at_runcomfy or job.request_id is None:
+            self._follows.pop(job_id, None)
+            return False
+        now = self._clock()
+        if job.submitted_at is not None and now - job.submitted_at > self._job_max:
+            await self._give_up(job)
+            return True
+        try:
+            self.calls += 1
+            result = await self._api.result(job.request_id)
+        except NotFoundError:
+            return await self._update(job_id, lambda j: j.failed(FailureReason.NOT_FOUND, at=self._clock()))
+        except (AuthenticationError, PaymentRequiredError) as exc:
+            self._health.trip(type(exc).__name__, now)
+            return False
+        except RunComfyError as exc:
+            log.warning("job %s: status unavailable for now (%s)", job_id, exc)
+            return False
+        return await self._update(job_id, lambda j: apply_status(j, result.status, self._clock()))
+
+    async def _update(self, job_id: str, change: Callable[[Job], Job]) -> bool:
+        async with self._locks(job_id):
+            current = await self._store.get(job_id)
+            if current is None or not current.state.is_at_runcomfy:
+                self._follows.pop(job_id, None)
+                return False
+            updated = change(current)
+            if updated is current:
+                return False
+            saved = await self._store.save(updated)
+        if not saved.state.is_at_runcomfy:
+            self._follows.pop(job_id, None)
+        self._listener.job_changed(saved)
+        return True
+
+    async def _give_up(self, job: Job) -> None:
+        log.warning("job %s: still unfinished after %s; giving up", job.id, self._job_max)
+        if job.state is JobState.IN_QUEUE and job.request_id is not None:
+            try:
+                await self._api.cancel(job.request_id)
+            except RunComfyError as exc:
+                log.warning("job %s: could not cancel the abandoned job: %s", job.id, exc)
+        await self._update(job.id, lambda j: j.failed(FailureReason.TIMED_OUT, at=self._clock()))

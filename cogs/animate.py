@@ -1,0 +1,150 @@
+"""/animate and its Cancel button: translate between Discord and the core, nothing more."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Literal, cast
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.i18n import t
+from bot.input_check import check_animate_input, describe_all
+from bot.jobs import INTERACTION_TOKEN_LIFETIME, ImageRef, Job, JobRequest, ReplyTarget, new_job_id
+from bot.scheduler import CancelResult
+from cogs.cards import CancelButton
+from cogs.checks import may_cancel
+from cogs.translator import text
+
+if TYPE_CHECKING:
+    from bot.app import AnimateBot
+
+log = logging.getLogger(__name__)
+
+CANCEL_TEXT_KEYS: dict[CancelResult, str] = {
+    CancelResult.CANCELLED_LOCALLY: "cancel.cancelled_local",
+    CancelResult.CANCELLED_AT_RUNCOMFY: "cancel.cancelled_runcomfy",
+    CancelResult.WILL_CANCEL: "cancel.will_cancel",
+    CancelResult.ALREADY_RUNNING: "cancel.already_generating",
+    CancelResult.ALREADY_FINISHED: "cancel.already_finished",
+    CancelResult.TRY_AGAIN: "cancel.try_again",
+    CancelResult.NOT_FOUND: "cancel.already_finished",
+}
+
+
+def image_ref(attachment: discord.Attachment | None) -> ImageRef | None:
+    if attachment is None:
+        return None
+    return ImageRef(
+        url=attachment.url,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+        width=attachment.width,
+        height=attachment.height,
+        size=attachment.size,
+    )
+
+
+def locale_of(interaction: discord.Interaction) -> str:
+    return str(interaction.locale)
+
+
+class Animate(commands.Cog):
+    def __init__(self, bot: AnimateBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(
+        name="animate", description=text("command.animate.description", "Turn a picture into a short video")
+    )
+    @app_commands.guild_only()
+    @app_commands.describe(
+        image=text("command.animate.image", "The picture to animate (PNG, JPEG or WebP)"),
+        prompt=text("command.animate.prompt", "What should happen in the video"),
+        last_frame=text("command.animate.last_frame", "Optional picture the video should end on"),
+        resolution=text("command.animate.resolution", "Video resolution (default 480p)"),
+        duration=text("command.animate.duration", "Video length in seconds (default 5)"),
+    )
+    async def animate(
+        self,
+        interaction: discord.Interaction,
+        image: discord.Attachment,
+        prompt: app_commands.Range[str, 1, 1900],
+        last_frame: discord.Attachment | None = None,
+        resolution: Literal["480p", "720p", "1080p"] = "480p",
+        duration: Literal[5, 10] = 5,
+    ) -> None:
+        locale = locale_of(interaction)
+        if interaction.guild_id is None or interaction.channel_id is None:
+            await interaction.response.send_message(t(locale, "guild_only"), ephemeral=True)
+            return
+        first, last = image_ref(image), image_ref(last_frame)
+        check = check_animate_input(first, prompt, last, resolution, duration)
+        if not check.ok or first is None:
+            await interaction.response.send_message(describe_all(check, locale), ephemeral=True)
+            return
+        await interaction.response.defer(thinking=True)
+        job = Job(
+            id=new_job_id(),
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            user_id=interaction.user.id,
+            locale=locale,
+            request=JobRequest(
+                prompt=prompt, image=first, last_frame=last, resolution=resolution, duration=duration
+            ),
+            reply=ReplyTarget(
+                application_id=interaction.application_id,
+                interaction_token=interaction.token,
+                token_expires_at=interaction.created_at + INTERACTION_TOKEN_LIFETIME,
+            ),
+        )
+        await self.bot.scheduler.enqueue(job)
+        log.info("job %s queued for user %s in guild %s", job.id, job.user_id, job.guild_id)
+
+    @animate.error
+    async def animate_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        locale = locale_of(interaction)
+        if isinstance(error, app_commands.CommandSignatureMismatch | app_commands.TransformerError):
+            namespace = interaction.namespace
+            check = check_animate_input(
+                image_ref(getattr(namespace, "image", None)),
+                getattr(namespace, "prompt", None),
+                image_ref(getattr(namespace, "last_frame", None)),
+                str(getattr(namespace, "resolution", None) or "480p"),
+                int(getattr(namespace, "duration", None) or 5),
+            )
+            if not check.ok:
+                await answer_privately(interaction, describe_all(check, locale))
+                return
+        log.error("/animate failed", exc_info=error)
+        await answer_privately(interaction, t(locale, "service_unavailable"))
+
+
+async def answer_privately(interaction: discord.Interaction, message: str) -> None:
+    if interaction.response.is_done():
+        await interaction.followup.send(message, ephemeral=True)
+    else:
+        await interaction.response.send_message(message, ephemeral=True)
+
+
+async def handle_cancel_click(interaction: discord.Interaction, job_id: str) -> None:
+    bot = cast("AnimateBot", interaction.client)
+    locale = locale_of(interaction)
+    job = await bot.store.get(job_id)
+    if job is None:
+        await interaction.response.send_message(t(locale, "cancel.already_finished"), ephemeral=True)
+        return
+    if not may_cancel(interaction.user.id, interaction.permissions, job):
+        await interaction.response.send_message(t(locale, "not_yours"), ephemeral=True)
+        return
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    result = await bot.scheduler.cancel(job_id, interaction.user.id)
+    await interaction.followup.send(t(locale, CANCEL_TEXT_KEYS[result]), ephemeral=True)
+
+
+async def setup(bot: AnimateBot) -> None:
+    bot.add_dynamic_items(CancelButton)
+    await bot.add_cog(Animate(bot))

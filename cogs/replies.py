@@ -1,0 +1,166 @@
+"""The Discord side of :class:`bot.presenter.ReplyPort`: edits, deliveries and end notices.
+
+While the interaction token lives, the reply is edited through the interaction webhook. After that (or when
+Discord says the token is dead) it is edited as an ordinary message of the bot's in the channel; if even that
+is refused, a new message is posted in the channel, says the job continues there, and is used from then on.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+
+from bot.i18n import t
+from bot.jobs import Job, JobState, ReplyTarget, utcnow
+from bot.presenter import DeliveryError
+from bot.render import Card
+from cogs.cards import to_embed, to_view
+
+if TYPE_CHECKING:
+    from bot.app import AnimateBot
+
+log = logging.getLogger(__name__)
+
+TOKEN_MARGIN = timedelta(seconds=60)
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
+DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=120, sock_connect=10)
+# Codes that mean the interaction webhook can no longer be used.
+DEAD_TOKEN_CODES = {10015, 50027}
+
+
+class TokenExpiredError(Exception):
+    pass
+
+
+class DiscordReplies:
+    def __init__(self, bot: AnimateBot, http: aiohttp.ClientSession) -> None:
+        self._bot = bot
+        self._http = http
+
+    async def show(self, job: Job, card: Card) -> ReplyTarget:
+        return await self._edit(job, embed=to_embed(card), view=to_view(job.id, card))
+
+    async def deliver(self, job: Job, card: Card) -> ReplyTarget:
+        embed = to_embed(card)
+        video = await self._download(job)
+        if video is not None:
+            try:
+                file = discord.File(io.BytesIO(video), filename=f"animate-{job.id}.mp4")
+                return await self._edit(job, embed=embed, view=None, attachments=[file])
+            except discord.HTTPException as exc:
+                if exc.code != 40005 and exc.status != 413:
+                    raise
+                log.info("job %s: Discord refused the upload as too large; linking instead", job.id)
+        note = t(job.locale, "notice.video_too_large")
+        embed.add_field(name="\u200b", value=note[:1024], inline=False)
+        return await self._edit(job, embed=embed, view=None)
+
+    async def announce(self, job: Job) -> None:
+        target = job.reply
+        message_id = target.fallback_message_id or target.message_id
+        jump = (
+            f"https://discord.com/channels/{job.guild_id}/{job.channel_id}/{message_id}" if message_id else ""
+        )
+        key = {JobState.DELIVERED: "notice.ready", JobState.CANCELLED: "notice.cancelled"}.get(
+            job.state, "notice.failed"
+        )
+        content = t(job.locale, key, mention=f"<@{job.user_id}>", job_id=job.short_id)
+        if jump:
+            content = f"{content}\n{t(job.locale, 'notice.jump', url=jump)}"
+        mentions = discord.AllowedMentions(users=[discord.Object(job.user_id)])
+        channel = self._bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        reference = (
+            discord.MessageReference(
+                message_id=message_id, channel_id=job.channel_id, fail_if_not_exists=False
+            )
+            if message_id
+            else None
+        )
+        try:
+            if reference is not None:
+                await channel.send(content[:2000], allowed_mentions=mentions, reference=reference)
+            else:
+                await channel.send(content[:2000], allowed_mentions=mentions)
+        except discord.Forbidden:
+            if not self._token_alive(job):
+                log.warning("job %s: cannot post the end notice in channel %s", job.id, job.channel_id)
+                return
+            await self._webhook(job).send(content[:2000], allowed_mentions=mentions)
+
+    def _token_alive(self, job: Job) -> bool:
+        return utcnow() < job.reply.token_expires_at - TOKEN_MARGIN
+
+    def _webhook(self, job: Job) -> discord.Webhook:
+        return discord.Webhook.partial(
+            job.reply.application_id, job.reply.interaction_token, client=self._bot
+        )
+
+    async def _edit(self, job: Job, **fields: Any) -> ReplyTarget:
+        target = job.reply
+        if target.fallback_message_id is None and self._token_alive(job):
+            try:
+                message_id: Any = target.message_id if target.message_id is not None else "@original"
+                edited = await self._webhook(job).edit_message(message_id, **fields)
+            except discord.HTTPException as exc:
+                if exc.code not in DEAD_TOKEN_CODES and exc.status != 401:
+                    raise
+                log.info("job %s: the interaction token is no longer valid; editing in the channel", job.id)
+            else:
+                return _with(target, message_id=edited.id)
+        channel = self._bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        existing = target.fallback_message_id or target.message_id
+        if existing is not None:
+            try:
+                await channel.get_partial_message(existing).edit(**fields)
+                return target
+            except (discord.NotFound, discord.Forbidden) as exc:
+                log.info("job %s: cannot edit the reply in the channel (%s); posting anew", job.id, exc.code)
+        moved = t(job.locale, "notice.moved", mention=f"<@{job.user_id}>")
+        message = await channel.send(
+            content=moved[:2000], allowed_mentions=discord.AllowedMentions.none(), **_sendable(fields)
+        )
+        return _with(target, fallback_message_id=message.id)
+
+    async def _download(self, job: Job) -> bytes | None:
+        """The video's bytes when it fits this server's upload limit; None if larger or unreachable."""
+        if not job.video_url:
+            raise DeliveryError("completed job without a video", permanent=True)
+        guild = self._bot.get_guild(job.guild_id)
+        limit = guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
+        try:
+            async with self._http.get(job.video_url, timeout=DOWNLOAD_TIMEOUT) as answer:
+                if answer.status != 200:
+                    log.warning("job %s: video download answered HTTP %s; linking", job.id, answer.status)
+                    return None
+                if answer.content_length is not None and answer.content_length > limit:
+                    return None
+                data = bytearray()
+                async for chunk in answer.content.iter_chunked(1 << 16):
+                    data.extend(chunk)
+                    if len(data) > limit:
+                        return None
+                return bytes(data)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("job %s: video download failed (%s); linking", job.id, type(exc).__name__)
+            return None
+
+
+def _with(target: ReplyTarget, **changes: Any) -> ReplyTarget:
+    from dataclasses import replace
+
+    return replace(target, **changes)
+
+
+def _sendable(fields: dict[str, Any]) -> dict[str, Any]:
+    """Edit arguments as ``send`` takes them (``attachments`` become ``files``; no view means none)."""
+    sendable = {k: v for k, v in fields.items() if k not in ("attachments", "view")}
+    if fields.get("attachments"):
+        sendable["files"] = fields["attachments"]
+    if fields.get("view") is not None:
+        sendable["view"] = fields["view"]
+    return sendable

@@ -1,0 +1,41 @@
+"""Korean localisations of the command names, descriptions and options, fed to Discord at sync."""
+
+from __future__ import annotations
+
+from discord import Locale, app_commands
+
+from bot.i18n import t
+
+# Discord shows these names to Korean clients; the English names stay the canonical ones.
+KOREAN_NAMES = {
+    "animate": "움직이기",
+    "help": "도움말",
+    "image": "이미지",
+    "prompt": "프롬프트",
+    "last_frame": "마지막_프레임",
+    "resolution": "해상도",
+    "duration": "길이",
+}
+
+
+def text(key: str, english: str) -> app_commands.locale_str:
+    """A command string with its catalog key, so the translator can find the Korean text."""
+    return app_commands.locale_str(english, key=key)
+
+
+class CommandTranslator(app_commands.Translator):
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        if locale is not Locale.korean:
+            return None
+        if context.location in (
+            app_commands.TranslationContextLocation.command_name,
+            app_commands.TranslationContextLocation.parameter_name,
+        ):
+            return KOREAN_NAMES.get(string.message)
+        key = string.extras.get("key")
+        return t("ko", key) if isinstance(key, str) else None
