@@ -47,6 +47,8 @@ SQLITE_BUSY_TIMEOUT_MS: Final = 15_000
 POSTGRES_CONNECT_TIMEOUT_S: Final = 10
 # pg_advisory_xact_lock key that serialises migrations of processes opening one database at once.
 MIGRATION_LOCK_KEY: Final = 0x616E696D6174655F  # "animate_"
+# Loggers that print statement parameters or result rows at DEBUG, whatever the engine's hide_parameters.
+ROW_LOGGING_LOGGERS: Final = ("sqlalchemy.engine.Engine", "aiosqlite")
 # Execution option naming the statement that opens a SQLite transaction (see _enable_sqlite_transactions).
 SQLITE_BEGIN_OPTION: Final = "animate_sqlite_begin"
 
@@ -79,10 +81,27 @@ def normalise_database_url(database_url: str) -> URL:
     )
 
 
+class _DropDebugRecords(logging.Filter):
+    """Drops a logger's DEBUG records: SQLAlchemy logs result rows there and aiosqlite every statement's
+    parameters, and job rows hold interaction tokens."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+def keep_job_rows_out_of_logs() -> None:
+    """Make sure no logging configuration can print a job row (idempotent)."""
+    for name in ROW_LOGGING_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(existing, _DropDebugRecords) for existing in logger.filters):
+            logger.addFilter(_DropDebugRecords())
+
+
 def create_engine_for(database_url: str) -> AsyncEngine:
-    """An engine for DATABASE_URL that never shows SQL parameters (the job rows hold secrets) in logs or
-    errors; on SQLite, WAL mode, a busy timeout and real transactions."""
+    """An engine for DATABASE_URL that never shows job rows or SQL parameters (interaction tokens) in logs
+    or errors; on SQLite, WAL mode, a busy timeout and real transactions."""
     url = normalise_database_url(database_url)
+    keep_job_rows_out_of_logs()
     if url.get_backend_name() == "sqlite":
         assert url.database is not None  # checked by normalise_database_url
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
