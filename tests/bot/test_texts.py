@@ -1,0 +1,171 @@
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.i18n import t
+from bot.jobs import FailureReason, ImageRef, Job, JobRequest, JobState, ReplyTarget
+from bot.render import failure_summary
+from bot.texts import (
+    COMMAND_DESCRIPTION_LIMIT,
+    CONTENT_LIMIT,
+    CancelOutcome,
+    cancel_outcome,
+    card_moved,
+    command_texts,
+    end_notice,
+    guild_only,
+    help_text,
+    not_yours,
+    service_unavailable,
+    video_too_large,
+)
+
+LOCALES = ["en-US", "ko"]
+LEFTOVER_PLACEHOLDER = re.compile(r"\{[^}]*\}")
+JUMP = "https://discord.com/channels/1/2/3"
+
+
+def job(state: JobState, **changes: object) -> Job:
+    return Job(
+        id="ab12cd34",
+        guild_id=1,
+        channel_id=2,
+        user_id=4242,
+        locale="en-US",
+        request=JobRequest(
+            prompt="p", image=ImageRef("https://x.example/a.png", "a.png", "image/png", 500, 500, 10)
+        ),
+        reply=ReplyTarget(application_id=3, interaction_token="tok", token_expires_at=datetime.now(UTC)),
+        state=state,
+        **changes,  # type: ignore[arg-type]
+    )
+
+
+def assert_sendable(text: str) -> None:
+    assert text.strip()
+    assert len(text) <= CONTENT_LIMIT
+    assert not LEFTOVER_PLACEHOLDER.search(text)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_help_explains_options_rules_and_cancelling(locale: str) -> None:
+    text = help_text(locale)
+    assert_sendable(text)
+    for fact in ["/animate", "`image`", "`prompt`", "`last_frame`", "`resolution`", "`duration`", "1900"]:
+        assert fact in text
+    for number in ["300", "6000", "0.4", "2.5", "30", "480p, 720p, 1080p", "1080p"]:
+        assert number in text
+    assert t(locale, "card.cancel") in text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_one_line_answers_are_sendable_and_translated(locale: str) -> None:
+    for answer in (not_yours, guild_only, service_unavailable):
+        assert_sendable(answer(locale))
+        assert answer(locale) != answer("ko" if locale != "ko" else "en")
+
+
+def test_not_yours_names_who_may_cancel() -> None:
+    assert "moderator" in not_yours("en-US")
+    assert "관리자" in not_yours("ko")
+
+
+def test_service_unavailable_says_moderators_know() -> None:
+    assert "moderators" in service_unavailable("en-GB")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_cancel_outcome_has_its_own_answer(locale: str) -> None:
+    answers = {outcome: cancel_outcome(locale, outcome) for outcome in CancelOutcome}
+    for answer in answers.values():
+        assert_sendable(answer)
+    assert len(set(answers.values())) == len(CancelOutcome)
+
+
+def test_cancel_outcomes_say_what_happened() -> None:
+    assert "nothing was charged" in cancel_outcome("en", CancelOutcome.CANCELLED_LOCALLY)
+    assert "RunComfy" in cancel_outcome("en", CancelOutcome.CANCELLED_AT_RUNCOMFY)
+    assert "already being generated" in cancel_outcome("en", CancelOutcome.ALREADY_RUNNING)
+    assert "already finished" in cancel_outcome("en", CancelOutcome.ALREADY_FINISHED)
+
+
+def test_cancel_outcome_accepts_the_plain_value() -> None:
+    assert cancel_outcome("en", CancelOutcome("cancelled_locally")) == t("en", "cancel.cancelled_locally")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize(
+    ("state", "key"),
+    [
+        (JobState.DELIVERED, "notice.ready"),
+        (JobState.COMPLETED, "notice.ready"),
+        (JobState.CANCELLED, "notice.cancelled"),
+    ],
+)
+def test_end_notice_mentions_the_member(state: JobState, key: str, locale: str) -> None:
+    text = end_notice(locale, job(state))
+    assert_sendable(text)
+    assert text == t(locale, key, mention="<@4242>")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_end_notice_of_a_failure_gives_the_reason(locale: str) -> None:
+    text = end_notice(locale, job(JobState.FAILED, failure_reason=FailureReason.NO_VIDEO))
+    assert "<@4242>" in text
+    assert failure_summary(locale, FailureReason.NO_VIDEO) in text
+
+
+def test_end_notice_links_to_the_card_when_given() -> None:
+    assert JUMP in end_notice("ko", job(JobState.DELIVERED), JUMP)
+    assert "http" not in end_notice("ko", job(JobState.DELIVERED))
+
+
+@pytest.mark.parametrize(
+    "state", [JobState.QUEUED, JobState.SUBMITTING, JobState.IN_QUEUE, JobState.IN_PROGRESS]
+)
+def test_end_notice_refuses_a_job_that_has_not_ended(state: JobState) -> None:
+    with pytest.raises(ValueError, match="has not ended"):
+        end_notice("en", job(state))
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_card_moved_mentions_the_member(locale: str) -> None:
+    text = card_moved(locale, 4242)
+    assert_sendable(text)
+    assert "<@4242>" in text
+    assert "15" in text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_video_too_large_gives_the_link(locale: str) -> None:
+    url = "https://cdn.example/out.mp4"
+    text = video_too_large(locale, url)
+    assert_sendable(text)
+    assert url in text
+
+
+def test_video_too_large_stays_within_a_message() -> None:
+    assert len(video_too_large("en", "https://cdn.example/" + "x" * 5000)) <= CONTENT_LIMIT
+
+
+def test_command_texts_cover_every_option_in_both_languages() -> None:
+    texts = command_texts()
+    expected = {
+        "animate.description",
+        "animate.image",
+        "animate.prompt",
+        "animate.last_frame",
+        "animate.resolution",
+        "animate.duration",
+        "animate.duration.5",
+        "animate.duration.10",
+        "help.description",
+    }
+    assert set(texts) == expected
+    for by_lang in texts.values():
+        assert set(by_lang) == {"en", "ko"}
+        assert by_lang["en"] != by_lang["ko"]
+        for text in by_lang.values():
+            assert 1 <= len(text) <= COMMAND_DESCRIPTION_LIMIT
+    assert "1900" in texts["animate.prompt"]["ko"]
