@@ -10,12 +10,14 @@ from collections.abc import Iterable
 _TOKEN_IN_PATH = re.compile(r"(/(?:webhooks|interactions)/\d+/)[A-Za-z0-9_.\-]{20,}")
 _BEARER = re.compile(r"\b(Bearer|Bot)\s+[A-Za-z0-9_.\-]{20,}")
 MASK = "***"
+# Shorter values would garble ordinary words; real tokens are far longer.
+MIN_SECRET_LENGTH = 8
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with every known secret and every token-shaped URL segment masked."""
     for secret in secrets:
-        if secret:
+        if len(secret) >= MIN_SECRET_LENGTH:
             text = text.replace(secret, MASK)
     text = _TOKEN_IN_PATH.sub(lambda m: m.group(1) + MASK, text)
     return _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
@@ -50,3 +52,4 @@ def configure_logging(level: str, secrets: Iterable[str]) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("discord.gateway").setLevel(max(logging.INFO, root.level))
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Self
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///" + str(Path("data") / "animate-bot.sqlite3")
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/animate-bot.sqlite3"
 
 
 class Settings(BaseSettings):
     """Every setting of the bot. The env names are part of the project's contract."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     discord_token: SecretStr = Field(validation_alias="DISCORD_TOKEN", min_length=1)
     runcomfy_api_token: SecretStr = Field(validation_alias="RUNCOMFY_API_TOKEN", min_length=1)
@@ -53,7 +54,9 @@ def load_settings() -> Settings:
 
 def describe_settings_error(exc: ValidationError) -> str:
     first = exc.errors(include_input=False)[0]
-    name = str(first["loc"][0]) if first["loc"] else "settings"
+    if not first["loc"]:
+        return "settings are inconsistent: " + first["msg"].removeprefix("Value error, ")
+    name = str(first["loc"][0])
     if first["type"] == "missing":
         return f"setting {name} is required but not set"
     return f"setting {name} is invalid: {first['msg']}"
