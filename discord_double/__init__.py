@@ -1,0 +1,20 @@
+"""A local Discord (REST, gateway, CDN) that the real bot process runs against in tests and demos."""
+
+from discord_double.double import DiscordDouble, InteractionHandle
+from discord_double.images import make_image
+from discord_double.ratelimits import RateLimitRule
+from discord_double.state import LocalFile, RecordedRequest, StoredMessage, UserSpec
+from discord_double.world import DoubleConfig, DoubleError
+
+__all__ = [
+    "DiscordDouble",
+    "DoubleConfig",
+    "DoubleError",
+    "InteractionHandle",
+    "LocalFile",
+    "RateLimitRule",
+    "RecordedRequest",
+    "StoredMessage",
+    "UserSpec",
+    "make_image",
+]

@@ -1,0 +1,300 @@
+"""Builders of Discord's JSON payloads, typed with discord.py's own TypedDicts where they fit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from discord.types.appinfo import AppInfo
+    from discord.types.channel import PermissionOverwrite
+    from discord.types.gateway import GatewayBot, ReadyEvent
+    from discord.types.message import Attachment, Message
+    from discord.types.role import Role
+    from discord.types.user import User
+
+from discord_double.state import (
+    ChannelSpec,
+    GuildSpec,
+    RoleSpec,
+    UserSpec,
+)
+
+JSON = dict[str, Any]
+
+
+def iso_now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def user(spec: UserSpec) -> User:
+    payload: User = {
+        "id": str(spec.id),
+        "username": spec.username,
+        "discriminator": "0",
+        "avatar": None,
+        "global_name": spec.global_name,
+        "public_flags": 0,
+        "flags": 0,
+    }
+    if spec.bot:
+        payload["bot"] = True
+    return payload
+
+
+def bot_user(spec: UserSpec) -> User:
+    """The bot's own user as ``/users/@me`` and READY carry it."""
+    payload = user(spec)
+    payload.update({"bot": True, "verified": True, "mfa_enabled": False, "locale": "en-US"})
+    return payload
+
+
+def role(spec: RoleSpec) -> Role:
+    return {
+        "id": str(spec.id),
+        "name": spec.name,
+        "color": 0,
+        "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
+        "hoist": False,
+        "position": spec.position,
+        "permissions": str(spec.permissions),
+        "managed": False,
+        "mentionable": False,
+        "flags": 0,
+    }
+
+
+def member(spec: UserSpec, roles: Sequence[int], *, permissions: int | None = None) -> JSON:
+    payload: JSON = {
+        "user": user(spec),
+        "roles": [str(r) for r in roles],
+        "joined_at": "2024-01-01T00:00:00.000000+00:00",
+        "deaf": False,
+        "mute": False,
+        "flags": 0,
+        "nick": None,
+        "avatar": None,
+        "banner": None,
+        "premium_since": None,
+        "pending": False,
+        "communication_disabled_until": None,
+    }
+    if permissions is not None:
+        payload["permissions"] = str(permissions)
+    return payload
+
+
+def channel(spec: ChannelSpec, guild_id: int, bot_id: int) -> JSON:
+    overwrites: list[PermissionOverwrite] = []
+    if spec.bot_denied:
+        overwrites.append({"id": str(bot_id), "type": 1, "allow": "0", "deny": str(spec.bot_denied)})
+    return {
+        "id": str(spec.id),
+        "type": 0,
+        "name": spec.name,
+        "guild_id": str(guild_id),
+        "position": spec.position,
+        "permission_overwrites": overwrites,
+        "nsfw": False,
+        "parent_id": None,
+        "topic": None,
+        "last_message_id": None,
+        "rate_limit_per_user": 0,
+        "flags": 0,
+    }
+
+
+def guild_create(guild: GuildSpec, bot: UserSpec, bot_role_id: int) -> JSON:
+    """GUILD_CREATE as a bot with only the ``guilds`` intent receives it."""
+    members = [member(bot, [bot_role_id])]
+    owner = next((m for m in guild.members if m.id == guild.owner_id), None)
+    if owner is not None:
+        members.append(member(owner, guild.member_roles.get(owner.id, [])))
+    return {
+        "id": str(guild.id),
+        "name": guild.name,
+        "icon": None,
+        "splash": None,
+        "discovery_splash": None,
+        "banner": None,
+        "description": None,
+        "owner_id": str(guild.owner_id),
+        "region": "deprecated",
+        "afk_channel_id": None,
+        "afk_timeout": 300,
+        "verification_level": 0,
+        "default_message_notifications": 1,
+        "explicit_content_filter": 0,
+        "roles": [role(r) for r in guild.roles],
+        "emojis": [],
+        "stickers": [],
+        "features": [],
+        "mfa_level": 0,
+        "nsfw_level": 0,
+        "application_id": None,
+        "system_channel_id": None,
+        "system_channel_flags": 0,
+        "rules_channel_id": None,
+        "vanity_url_code": None,
+        "premium_tier": 0,
+        "premium_subscription_count": 0,
+        "preferred_locale": guild.preferred_locale,
+        "public_updates_channel_id": None,
+        "safety_alerts_channel_id": None,
+        "max_members": 500000,
+        "max_video_channel_users": 25,
+        "nsfw": False,
+        "incidents_data": None,
+        "joined_at": "2024-01-01T00:00:00.000000+00:00",
+        "large": False,
+        "unavailable": False,
+        "member_count": len(guild.members) + 1,
+        "voice_states": [],
+        "members": members,
+        "channels": [channel(c, guild.id, bot.id) for c in guild.channels],
+        "threads": [],
+        "presences": [],
+        "stage_instances": [],
+        "guild_scheduled_events": [],
+        "soundboard_sounds": [],
+        "lazy": True,
+    }
+
+
+def ready(
+    bot: UserSpec, application_id: int, guild_ids: Sequence[int], session_id: str, resume_url: str
+) -> ReadyEvent:
+    return {
+        "v": 10,
+        "user": bot_user(bot),
+        "guilds": [{"id": str(g), "unavailable": True} for g in guild_ids],
+        "session_id": session_id,
+        "resume_gateway_url": resume_url,
+        "shard": [0, 1],
+        "application": {"id": str(application_id), "flags": 1 << 23},
+    }
+
+
+def gateway_bot(url: str) -> GatewayBot:
+    return {
+        "url": url,
+        "shards": 1,
+        "session_start_limit": {
+            "total": 1000,
+            "remaining": 999,
+            "reset_after": 86_400_000,
+            "max_concurrency": 1,
+        },
+    }
+
+
+def application_info(application_id: int, bot: UserSpec, owner: UserSpec) -> AppInfo:
+    info: dict[str, Any] = {
+        "id": str(application_id),
+        "name": bot.username,
+        "icon": None,
+        "description": "",
+        "rpc_origins": [],
+        "bot_public": True,
+        "bot_require_code_grant": False,
+        "bot": bot_user(bot),
+        "owner": user(owner),
+        "team": None,
+        "summary": "",
+        "verify_key": "0" * 64,
+        "flags": 1 << 23,
+        "tags": [],
+        "redirect_uris": [],
+        "interactions_endpoint_url": None,
+        "approximate_guild_count": 1,
+    }
+    return cast("AppInfo", info)
+
+
+def attachment(
+    attachment_id: int,
+    filename: str,
+    size: int,
+    content_type: str,
+    url: str,
+    proxy_url: str,
+    dimensions: tuple[int, int] | None,
+    *,
+    ephemeral: bool = False,
+) -> Attachment:
+    payload: Attachment = {
+        "id": str(attachment_id),
+        "filename": filename,
+        "size": size,
+        "url": url,
+        "proxy_url": proxy_url,
+        "content_type": content_type,
+    }
+    if dimensions is not None:
+        payload["width"], payload["height"] = dimensions
+    if ephemeral:
+        payload["ephemeral"] = True
+    return payload
+
+
+def message(
+    *,
+    message_id: int,
+    channel_id: int,
+    guild_id: int | None,
+    author: UserSpec,
+    body: Mapping[str, Any],
+    attachments: Sequence[Attachment],
+    flags: int,
+    webhook_id: int | None = None,
+    interaction_metadata: JSON | None = None,
+    message_type: int = 0,
+) -> Message:
+    """A message as Discord returns it after creating it from ``body``."""
+    payload: Message = {
+        "id": str(message_id),
+        "channel_id": str(channel_id),
+        "author": user(author),
+        "content": str(body.get("content") or ""),
+        "timestamp": iso_now(),
+        "edited_timestamp": None,
+        "tts": bool(body.get("tts", False)),
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": list(attachments),
+        "embeds": cast("Any", [normalise_embed(e) for e in body.get("embeds") or []]),
+        "pinned": False,
+        "type": cast("Any", message_type),
+        "flags": flags,
+        "components": list(body.get("components") or []),
+    }
+    if guild_id is not None:
+        payload["guild_id"] = str(guild_id)
+    if webhook_id is not None:
+        payload["webhook_id"] = str(webhook_id)
+        payload["application_id"] = str(webhook_id)
+    if interaction_metadata is not None:
+        payload["interaction_metadata"] = cast("Any", interaction_metadata)
+    return payload
+
+
+def normalise_embed(embed: Mapping[str, Any]) -> JSON:
+    out = dict(embed)
+    out.setdefault("type", "rich")
+    return out
+
+
+def interaction_metadata(
+    record_id: int, interaction_type: int, user_spec: UserSpec, guild_id: int, name: str | None
+) -> JSON:
+    meta: JSON = {
+        "id": str(record_id),
+        "type": interaction_type,
+        "user": user(user_spec),
+        "authorizing_integration_owners": {"0": str(guild_id)},
+    }
+    if name is not None:
+        meta["name"] = name
+    return meta
