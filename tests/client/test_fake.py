@@ -40,14 +40,14 @@ def valid_body(**changes: Any) -> dict[str, Any]:
     return {"prompt": "a cat waves", "first_frame_image_url": VALID_IMAGE, **changes}
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeRunComfy]:
+@pytest.fixture(name="fake")
+async def fake_fixture() -> AsyncIterator[FakeRunComfy]:
     async with FakeRunComfy(TOKEN, FakeConfig(manual=True)) as running:
         yield running
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
+@pytest.fixture(name="http")
+async def http_fixture() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(headers=AUTH) as session:
         yield session
 
