@@ -38,6 +38,17 @@ class CancelOutcome(enum.StrEnum):
     NOT_FOUND = "not_found"
 
 
+_CANCEL_TEXT_KEYS: dict[CancelOutcome, str] = {
+    CancelOutcome.CANCELLED_LOCALLY: "cancel.cancelled_local",
+    CancelOutcome.CANCELLED_AT_RUNCOMFY: "cancel.cancelled_runcomfy",
+    CancelOutcome.WILL_CANCEL: "cancel.will_cancel",
+    CancelOutcome.ALREADY_RUNNING: "cancel.already_generating",
+    CancelOutcome.ALREADY_FINISHED: "cancel.already_finished",
+    CancelOutcome.TRY_AGAIN: "cancel.try_again",
+    CancelOutcome.NOT_FOUND: "cancel.not_found",
+}
+
+
 def help_text(locale: str | None) -> str:
     """The answer to ``/help``: what the bot does, its options, the picture rules and how cancelling works."""
     text = t(
@@ -60,9 +71,10 @@ def not_yours(locale: str | None) -> str:
     return t(locale, "not_yours")
 
 
-def cancel_outcome(locale: str | None, outcome: CancelOutcome) -> str:
-    """The ephemeral answer to a Cancel press."""
-    return t(locale, f"cancel.{outcome}")
+def cancel_outcome(locale: str | None, outcome: str) -> str:
+    """The ephemeral answer to a Cancel press; ``outcome`` is a :class:`CancelOutcome` or any string enum
+    with the same values (such as ``bot.scheduler.CancelResult``)."""
+    return t(locale, _CANCEL_TEXT_KEYS[CancelOutcome(outcome)])
 
 
 def guild_only(locale: str | None) -> str:

@@ -1,8 +1,13 @@
+import dataclasses
 import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot import i18n, input_check, render, texts
 from bot.i18n import LANGUAGES, Lang, catalog, language_for, placeholders, shorten, t
+from bot.jobs import CancelPlace, FailureReason, ImageRef, Job, JobRequest, JobState, ReplyTarget
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
@@ -76,3 +81,76 @@ def test_placeholders_lists_field_names() -> None:
 def test_shorten_marks_a_cut_and_respects_the_limit(text: str, limit: int, expected: str) -> None:
     assert shorten(text, limit) == expected
     assert len(shorten(text, limit)) <= limit
+
+
+class RecordingCatalog(Mapping[str, str]):
+    """A catalog that remembers which keys were read."""
+
+    def __init__(self, entries: Mapping[str, str], used: set[str]) -> None:
+        self._entries = entries
+        self._used = used
+
+    def __getitem__(self, key: str) -> str:
+        self._used.add(key)
+        return self._entries[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def test_every_catalog_key_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Walks every state, reason, problem and message once; a key nothing reads is dead text."""
+    used: set[str] = set()
+    monkeypatch.setattr(i18n, "catalog", lambda lang: RecordingCatalog(catalog(lang), used))
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    ref = ImageRef("https://x.example/a.png", "a.png", "image/png", 500, 500, 10)
+    base = Job(
+        id="ab12cd34",
+        guild_id=1,
+        channel_id=2,
+        user_id=3,
+        locale="en",
+        request=JobRequest("p", ref, last_frame=ref, resolution="1080p"),
+        reply=ReplyTarget(application_id=4, interaction_token="tok", token_expires_at=now),
+        created_at=now,
+    )
+    jobs = [dataclasses.replace(base, state=state) for state in JobState]
+    jobs += [
+        dataclasses.replace(base, state=JobState.IN_QUEUE, remote_queue_position=2),
+        dataclasses.replace(base, state=JobState.IN_PROGRESS, started_at=now - timedelta(hours=1)),
+        dataclasses.replace(base, state=JobState.DELIVERED, video_url="https://v.example/v.mp4"),
+        *(
+            dataclasses.replace(base, state=JobState.CANCELLED, cancel_place=place, cancelled_by=9)
+            for place in CancelPlace
+        ),
+        *(
+            dataclasses.replace(
+                base, state=JobState.FAILED, failure_reason=reason, failure_detail="d", video_url=url
+            )
+            for reason in FailureReason
+            for url in (None, "https://v.example/v.mp4")
+        ),
+    ]
+    for job in jobs:
+        render.render_card(job, now=now, local_position=1, paused=True)
+        render.render_card(job, now=now)
+        if job.state.is_terminal:
+            texts.end_notice("en", job, "https://discord.com/channels/1/2/3")
+    bad = ImageRef("u", "f", "image/png", 100, 7000, 99_000_000)
+    gif = ImageRef("u", "f", "image/gif", 500, 500, 10)
+    for image, prompt, last_frame in [(None, None, bad), (bad, "x" * 2000, gif)]:
+        refused = input_check.check_animate_input(image, prompt, last_frame, "4k", 7)
+        input_check.describe_all(refused, "en")
+    for outcome in texts.CancelOutcome:
+        texts.cancel_outcome("en", outcome)
+    texts.help_text("en")
+    texts.not_yours("en")
+    texts.guild_only("en")
+    texts.service_unavailable("en")
+    texts.card_moved("en", 3)
+    texts.video_too_large("en", "https://v.example/v.mp4")
+    texts.command_texts()
+    assert set(catalog("en")) - used == set()

@@ -1,3 +1,4 @@
+import enum
 import re
 from datetime import UTC, datetime
 
@@ -90,8 +91,11 @@ def test_cancel_outcomes_say_what_happened() -> None:
     assert "already finished" in cancel_outcome("en", CancelOutcome.ALREADY_FINISHED)
 
 
-def test_cancel_outcome_accepts_the_plain_value() -> None:
-    assert cancel_outcome("en", CancelOutcome("cancelled_locally")) == t("en", "cancel.cancelled_locally")
+def test_cancel_outcome_accepts_another_enum_with_the_same_values() -> None:
+    class SchedulerResult(enum.StrEnum):
+        CANCELLED_LOCALLY = "cancelled_locally"
+
+    assert cancel_outcome("en", SchedulerResult.CANCELLED_LOCALLY) == t("en", "cancel.cancelled_local")
 
 
 @pytest.mark.parametrize("locale", LOCALES)
