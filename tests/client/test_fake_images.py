@@ -52,9 +52,10 @@ async def serve_text(request: web.Request) -> web.Response:
     return web.Response(text="not a picture")
 
 
-async def serve_slowly(request: web.Request) -> web.Response:
-    await asyncio.sleep(5)
-    return web.Response(body=png(400, 400), content_type="image/png")
+async def serve_never(request: web.Request) -> web.Response:
+    """Hold the request open until the server shuts down."""
+    await asyncio.Event().wait()
+    raise AssertionError("unreachable")
 
 
 @pytest.fixture(name="images")
@@ -63,7 +64,7 @@ async def images_fixture() -> AsyncIterator[str]:
     app.router.add_get("/png/{w}x{h}", serve_png)
     app.router.add_get("/sized/{size}", serve_sized)
     app.router.add_get("/text", serve_text)
-    app.router.add_get("/slow", serve_slowly)
+    app.router.add_get("/slow", serve_never)
     runner = web.AppRunner(app, shutdown_timeout=0.1, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
