@@ -7,7 +7,8 @@ import pytest
 
 from bot import i18n, input_check, render, texts
 from bot.i18n import LANGUAGES, Lang, catalog, language_for, placeholders, shorten, t
-from bot.jobs import CancelPlace, FailureReason, ImageRef, Job, JobRequest, JobState, ReplyTarget
+from bot.jobs import CancelPlace, FailureReason, ImageRef, JobRequest, JobState
+from tests.store.jobs_for_tests import minimal_job
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
@@ -107,16 +108,7 @@ def test_every_catalog_key_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(i18n, "catalog", lambda lang: RecordingCatalog(catalog(lang), used))
     now = datetime(2025, 1, 1, tzinfo=UTC)
     ref = ImageRef("https://x.example/a.png", "a.png", "image/png", 500, 500, 10)
-    base = Job(
-        id="ab12cd34",
-        guild_id=1,
-        channel_id=2,
-        user_id=3,
-        locale="en",
-        request=JobRequest("p", ref, last_frame=ref, resolution="1080p"),
-        reply=ReplyTarget(application_id=4, interaction_token="tok", token_expires_at=now),
-        created_at=now,
-    )
+    base = minimal_job(request=JobRequest("p", ref, last_frame=ref, resolution="1080p"), created_at=now)
     jobs = [dataclasses.replace(base, state=state) for state in JobState]
     jobs += [
         dataclasses.replace(base, state=JobState.IN_QUEUE, remote_queue_position=2),

@@ -1,11 +1,12 @@
 import dataclasses
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from bot.i18n import t
-from bot.jobs import CancelPlace, FailureReason, ImageRef, Job, JobRequest, JobState, ReplyTarget
+from bot.jobs import CancelPlace, FailureReason, ImageRef, Job, JobRequest, JobState
 from bot.render import (
     BUTTON_LABEL_LIMIT,
     DESCRIPTION_LIMIT,
@@ -17,9 +18,10 @@ from bot.render import (
     format_elapsed,
     render_card,
 )
+from tests.store.jobs_for_tests import SECRET_TOKEN, minimal_job
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
-REQUESTER = 1111
+REQUESTER = minimal_job().user_id
 MODERATOR = 9999
 VIDEO = "https://cdn.runcomfy.example/out/video.mp4"
 LOCALES = ["en-US", "ko"]
@@ -30,20 +32,8 @@ def image(url: str = "https://cdn.discord.example/first.png") -> ImageRef:
     return ImageRef(url=url, filename="first.png", content_type="image/png", width=1024, height=768, size=10)
 
 
-def make_job(state: JobState = JobState.QUEUED, *, locale: str = "en-US", **changes: object) -> Job:
-    request = changes.pop("request", None) or JobRequest(prompt="a cat waves at the camera", image=image())
-    job = Job(
-        id="ab12cd34",
-        guild_id=1,
-        channel_id=2,
-        user_id=REQUESTER,
-        locale=locale,
-        request=request,  # type: ignore[arg-type]
-        reply=ReplyTarget(application_id=3, interaction_token="secret", token_expires_at=NOW),
-        state=state,
-        created_at=NOW - timedelta(minutes=3),
-    )
-    return dataclasses.replace(job, **changes)  # type: ignore[arg-type]
+def make_job(state: JobState = JobState.QUEUED, *, locale: str = "en-US", **changes: Any) -> Job:
+    return minimal_job(state=state, locale=locale, created_at=NOW - timedelta(minutes=3), **changes)
 
 
 def everything_shown(card: Card) -> str:
@@ -81,11 +71,11 @@ def test_every_state_renders_its_facts_in_both_languages(case: int, locale: str)
     assert not LEFTOVER_PLACEHOLDER.search(shown)
     assert card.title == t(locale, f"card.title.{job.state}")
     assert f"<@{REQUESTER}>" in shown
-    assert "a cat waves at the camera" in card.description
+    assert minimal_job().request.prompt in card.description
     assert "480p" in shown
     assert t(locale, "card.duration_value", seconds=5) in shown
-    assert "ab12cd34" in card.footer
-    assert card.thumbnail_url == "https://cdn.discord.example/first.png"
+    assert minimal_job().id in card.footer
+    assert card.thumbnail_url == minimal_job().request.image.url
     for fact in facts:
         assert fact in card.description
 
@@ -323,7 +313,7 @@ def test_same_job_and_clock_give_an_equal_card() -> None:
 
 def test_interaction_token_never_reaches_the_card() -> None:
     for state in JobState:
-        assert "secret" not in everything_shown(render_card(make_job(state), now=NOW))
+        assert SECRET_TOKEN not in everything_shown(render_card(make_job(state), now=NOW))
 
 
 @pytest.mark.parametrize(

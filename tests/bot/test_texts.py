@@ -1,11 +1,11 @@
 import enum
 import re
-from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from bot.i18n import t
-from bot.jobs import FailureReason, ImageRef, Job, JobRequest, JobState, ReplyTarget
+from bot.jobs import FailureReason, Job, JobState
 from bot.render import failure_summary
 from bot.texts import (
     COMMAND_DESCRIPTION_LIMIT,
@@ -21,26 +21,15 @@ from bot.texts import (
     service_unavailable,
     video_too_large,
 )
+from tests.store.jobs_for_tests import minimal_job
 
 LOCALES = ["en-US", "ko"]
 LEFTOVER_PLACEHOLDER = re.compile(r"\{[^}]*\}")
 JUMP = "https://discord.com/channels/1/2/3"
 
 
-def job(state: JobState, **changes: object) -> Job:
-    return Job(
-        id="ab12cd34",
-        guild_id=1,
-        channel_id=2,
-        user_id=4242,
-        locale="en-US",
-        request=JobRequest(
-            prompt="p", image=ImageRef("https://x.example/a.png", "a.png", "image/png", 500, 500, 10)
-        ),
-        reply=ReplyTarget(application_id=3, interaction_token="tok", token_expires_at=datetime.now(UTC)),
-        state=state,
-        **changes,  # type: ignore[arg-type]
-    )
+def job(state: JobState, **changes: Any) -> Job:
+    return minimal_job(state=state, **changes)
 
 
 def assert_sendable(text: str) -> None:
@@ -110,13 +99,13 @@ def test_cancel_outcome_accepts_another_enum_with_the_same_values() -> None:
 def test_end_notice_mentions_the_member(state: JobState, key: str, locale: str) -> None:
     text = end_notice(locale, job(state))
     assert_sendable(text)
-    assert text == t(locale, key, mention="<@4242>")
+    assert text == t(locale, key, mention="<@333>")
 
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_end_notice_of_a_failure_gives_the_reason(locale: str) -> None:
     text = end_notice(locale, job(JobState.FAILED, failure_reason=FailureReason.NO_VIDEO))
-    assert "<@4242>" in text
+    assert "<@333>" in text
     assert failure_summary(locale, FailureReason.NO_VIDEO) in text
 
 
@@ -135,9 +124,9 @@ def test_end_notice_refuses_a_job_that_has_not_ended(state: JobState) -> None:
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_card_moved_mentions_the_member(locale: str) -> None:
-    text = card_moved(locale, 4242)
+    text = card_moved(locale, 333)
     assert_sendable(text)
-    assert "<@4242>" in text
+    assert "<@333>" in text
     assert "15" in text
 
 
