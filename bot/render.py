@@ -106,8 +106,9 @@ class Card:
 def render_card(job: Job, *, now: datetime, local_position: int | None = None, paused: bool = False) -> Card:
     """The card for ``job`` as of ``now``.
 
-    ``local_position`` is the job's place in this server's queue (1 = next); ``paused`` says a moderator
-    paused that queue.
+    ``local_position`` is the job's place in this server's queue (1 = next); ``paused`` says that queue is
+    not moving for now (a moderator paused it, or the service is unavailable) and shows on queued jobs only.
+    A finished job shows the time from the request to the result, which is what the member waited.
     """
     lang = job.locale
     notes = _notes(job)
