@@ -106,6 +106,7 @@ class ScriptedApi:
     cancel_answer: dict[str, Any] = field(
         default_factory=lambda: {"request_id": REQUEST_ID, "status": "cancelled", "outcome": "cancelled"}
     )
+    submit_error: tuple[int, dict[str, Any]] | None = None
     hits: Counter[str] = field(default_factory=Counter)
     submitted: list[dict[str, Any]] = field(default_factory=list)
     authorizations: list[str] = field(default_factory=list)
@@ -127,6 +128,9 @@ class ScriptedApi:
     async def _submit(self, request: web.Request) -> web.Response:
         self._record(request, "submit")
         self.submitted.append(await request.json())
+        if self.submit_error is not None:
+            status, body = self.submit_error
+            return web.json_response(body, status=status)
         return web.json_response(
             {
                 "request_id": REQUEST_ID,
