@@ -52,6 +52,7 @@ class AnimateBot(commands.Bot):
             self.locks,
             self.health,
             edit_interval_s=settings.edit_interval_s,
+            queue_positions=lambda: self.scheduler.queue_positions(),
         )
         self.tracker = Tracker(
             store,
@@ -62,6 +63,7 @@ class AnimateBot(commands.Bot):
             poll_min_s=settings.poll_min_s,
             poll_max_s=settings.poll_max_s,
             job_max_s=settings.job_max_s,
+            on_released=lambda: self.scheduler.wake(),
         )
         self.scheduler = Scheduler(
             store,

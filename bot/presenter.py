@@ -12,13 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.events import JobLocks
-from bot.fairness import queue_positions
 from bot.jobs import FailureReason, Job, JobState, ReplyTarget, utcnow
 from bot.render import Card, render_card
 from bot.service_health import ServiceHealth
@@ -71,6 +70,7 @@ class Presenter:
         health: ServiceHealth,
         *,
         edit_interval_s: float,
+        queue_positions: Callable[[], Awaitable[dict[str, int]]],
         refresh_running_s: float = 10.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -80,12 +80,18 @@ class Presenter:
         self._health = health
         self._edit_interval = timedelta(seconds=edit_interval_s)
         self._refresh_running = timedelta(seconds=refresh_running_s)
+        self._queue_positions = queue_positions
         self._clock = clock
         self._replies: dict[str, _Reply] = {}
+        self._saved_observers: list[Callable[[Job], None]] = []
         self._queue_dirty = True
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._stopping = False
+
+    def observe_saves(self, observer: Callable[[Job], None]) -> None:
+        """Call ``observer`` with every job this presenter saves (delivered, reply moved, reply final)."""
+        self._saved_observers.append(observer)
 
     def job_changed(self, job: Job) -> None:
         reply = self._replies.get(job.id)
@@ -128,7 +134,7 @@ class Presenter:
         return sum(1 for r in self._replies.values() if r.dirty or r.task is not None)
 
     async def _refresh_positions(self) -> None:
-        positions = queue_positions(await self._store.queued_jobs())
+        positions = await self._queue_positions()
         for job_id, reply in self._replies.items():
             position = positions.get(job_id)
             if reply.job.state is JobState.QUEUED and position != reply.position:
@@ -224,6 +230,8 @@ class Presenter:
             current = await self._store.get(reply.job.id)
             assert current is not None
             reply.job = await self._store.save(change(current))
+        for observer in self._saved_observers:
+            observer(reply.job)
 
     def _retry_later(self, reply: _Reply, exc: Exception) -> None:
         reply.final_attempts += 1

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.events import JobListener, JobLocks
-from bot.fairness import fair_order
+from bot.fairness import Member, fair_order, member_of, queue_positions
 from bot.jobs import ACTIVE_STATES, CancelPlace, FailureReason, Job, JobState, utcnow
 from bot.service_health import ServiceHealth
 from bot.store import JobStore
@@ -94,6 +94,7 @@ class Scheduler:
         self._submissions: set[asyncio.Task[None]] = set()
         self._launching: set[str] = set()
         self._not_before: datetime | None = None
+        self._last_served: dict[Member, datetime] = {}
         self._stopping = False
 
     def wake(self) -> None:
@@ -105,6 +106,10 @@ class Scheduler:
         self._listener.queue_changed()
         self.wake()
         return stored
+
+    async def queue_positions(self) -> dict[str, int]:
+        """Each queued job's place in line (1 = next), in the order the scheduler will submit them."""
+        return queue_positions(await self._store.queued_jobs(), self._last_served)
 
     async def recover(self) -> list[Job]:
         """Resolve jobs whose POST was in flight when an earlier process died; returns them."""
@@ -159,9 +164,11 @@ class Scheduler:
             return
         if self._health.degraded:
             free = 1  # probe with a single job until RunComfy accepts again
-        candidates = [j for j in fair_order(await self._store.queued_jobs()) if j.id not in self._launching]
+        queued = fair_order(await self._store.queued_jobs(), self._last_served)
+        candidates = [j for j in queued if j.id not in self._launching]
         for job in candidates[:free]:
             self._launching.add(job.id)
+            self._last_served[member_of(job)] = now
             task = asyncio.create_task(self._submit(job.id), name=f"submit-{job.id}")
             self._submissions.add(task)
             task.add_done_callback(self._submissions.discard)
@@ -235,7 +242,7 @@ class Scheduler:
             self._listener.job_changed(job)
             if result is CancelResult.CANCELLED_LOCALLY:
                 self._listener.queue_changed()
-                self.wake()
+            self.wake()
         return result
 
     async def _cancel_locked(self, job: Job, by_user_id: int) -> tuple[CancelResult, Job | None]:

@@ -72,8 +72,10 @@ class Tracker:
         poll_min_s: float,
         poll_max_s: float,
         job_max_s: float,
+        on_released: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        """``on_released`` is called whenever a job leaves RunComfy, freeing a slot for the scheduler."""
         self._store = store
         self._api = api
         self._listener = listener
@@ -82,6 +84,7 @@ class Tracker:
         self._poll_min_s = poll_min_s
         self._poll_max_s = poll_max_s
         self._job_max = timedelta(seconds=job_max_s)
+        self._on_released = on_released
         self._clock = clock
         self._follows: dict[str, _Follow] = {}
         self._wake = asyncio.Event()
@@ -177,6 +180,7 @@ class Tracker:
             saved = await self._store.save(updated)
         if not saved.state.is_at_runcomfy:
             self._follows.pop(job_id, None)
+            self._on_released()
         self._listener.job_changed(saved)
         return True
 

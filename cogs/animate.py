@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.i18n import t
+from bot import texts
 from bot.input_check import check_animate_input, describe_all
 from bot.jobs import INTERACTION_TOKEN_LIFETIME, ImageRef, Job, JobRequest, ReplyTarget, new_job_id
 from bot.scheduler import CancelResult
@@ -21,16 +21,6 @@ if TYPE_CHECKING:
     from bot.app import AnimateBot
 
 log = logging.getLogger(__name__)
-
-CANCEL_TEXT_KEYS: dict[CancelResult, str] = {
-    CancelResult.CANCELLED_LOCALLY: "cancel.cancelled_local",
-    CancelResult.CANCELLED_AT_RUNCOMFY: "cancel.cancelled_runcomfy",
-    CancelResult.WILL_CANCEL: "cancel.will_cancel",
-    CancelResult.ALREADY_RUNNING: "cancel.already_generating",
-    CancelResult.ALREADY_FINISHED: "cancel.already_finished",
-    CancelResult.TRY_AGAIN: "cancel.try_again",
-    CancelResult.NOT_FOUND: "cancel.already_finished",
-}
 
 
 def image_ref(attachment: discord.Attachment | None) -> ImageRef | None:
@@ -76,7 +66,7 @@ class Animate(commands.Cog):
     ) -> None:
         locale = locale_of(interaction)
         if interaction.guild_id is None or interaction.channel_id is None:
-            await interaction.response.send_message(t(locale, "guild_only"), ephemeral=True)
+            await interaction.response.send_message(texts.guild_only(locale), ephemeral=True)
             return
         first, last = image_ref(image), image_ref(last_frame)
         check = check_animate_input(first, prompt, last, resolution, duration)
@@ -120,7 +110,7 @@ class Animate(commands.Cog):
                 await answer_privately(interaction, describe_all(check, locale))
                 return
         log.error("/animate failed", exc_info=error)
-        await answer_privately(interaction, t(locale, "service_unavailable"))
+        await answer_privately(interaction, texts.service_unavailable(locale))
 
 
 async def answer_privately(interaction: discord.Interaction, message: str) -> None:
@@ -135,14 +125,15 @@ async def handle_cancel_click(interaction: discord.Interaction, job_id: str) -> 
     locale = locale_of(interaction)
     job = await bot.store.get(job_id)
     if job is None:
-        await interaction.response.send_message(t(locale, "cancel.already_finished"), ephemeral=True)
+        message = texts.cancel_outcome(locale, CancelResult.NOT_FOUND)
+        await interaction.response.send_message(message, ephemeral=True)
         return
     if not may_cancel(interaction.user.id, interaction.permissions, job):
-        await interaction.response.send_message(t(locale, "not_yours"), ephemeral=True)
+        await interaction.response.send_message(texts.not_yours(locale), ephemeral=True)
         return
     await interaction.response.defer(ephemeral=True, thinking=True)
     result = await bot.scheduler.cancel(job_id, interaction.user.id)
-    await interaction.followup.send(t(locale, CANCEL_TEXT_KEYS[result]), ephemeral=True)
+    await interaction.followup.send(texts.cancel_outcome(locale, result), ephemeral=True)
 
 
 async def setup(bot: AnimateBot) -> None:

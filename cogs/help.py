@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.i18n import t
+from bot.texts import help_text
 from cogs.translator import text
 
 
@@ -15,7 +15,7 @@ class Help(commands.Cog):
         name="help", description=text("command.help.description", "How to turn a picture into a video")
     )
     async def help(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_message(t(str(interaction.locale), "help.text"), ephemeral=True)
+        await interaction.response.send_message(help_text(str(interaction.locale)), ephemeral=True)
 
 
 async def setup(bot: commands.Bot) -> None:

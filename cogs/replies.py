@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import discord
 
-from bot.i18n import t
-from bot.jobs import Job, JobState, ReplyTarget, utcnow
+from bot import texts
+from bot.jobs import Job, ReplyTarget, utcnow
 from bot.presenter import DeliveryError
 from bot.render import Card
 from cogs.cards import to_embed, to_view
@@ -56,9 +56,9 @@ class DiscordReplies:
                 if exc.code != 40005 and exc.status != 413:
                     raise
                 log.info("job %s: Discord refused the upload as too large; linking instead", job.id)
-        note = t(job.locale, "notice.video_too_large")
-        embed.add_field(name="\u200b", value=note[:1024], inline=False)
-        return await self._edit(job, embed=embed, view=None)
+        assert job.video_url is not None
+        note = texts.video_too_large(job.locale, job.video_url)
+        return await self._edit(job, content=note, embed=embed, view=None)
 
     async def announce(self, job: Job) -> None:
         target = job.reply
@@ -66,12 +66,7 @@ class DiscordReplies:
         jump = (
             f"https://discord.com/channels/{job.guild_id}/{job.channel_id}/{message_id}" if message_id else ""
         )
-        key = {JobState.DELIVERED: "notice.ready", JobState.CANCELLED: "notice.cancelled"}.get(
-            job.state, "notice.failed"
-        )
-        content = t(job.locale, key, mention=f"<@{job.user_id}>", job_id=job.short_id)
-        if jump:
-            content = f"{content}\n{t(job.locale, 'notice.jump', url=jump)}"
+        content = texts.end_notice(job.locale, job, jump or None)
         mentions = discord.AllowedMentions(users=[discord.Object(job.user_id)])
         channel = self._bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         reference = (
@@ -120,7 +115,7 @@ class DiscordReplies:
                 return target
             except (discord.NotFound, discord.Forbidden) as exc:
                 log.info("job %s: cannot edit the reply in the channel (%s); posting anew", job.id, exc.code)
-        moved = t(job.locale, "notice.moved", mention=f"<@{job.user_id}>")
+        moved = texts.card_moved(job.locale, job.user_id)
         message = await channel.send(
             content=moved[:2000], allowed_mentions=discord.AllowedMentions.none(), **_sendable(fields)
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from discord import Locale, app_commands
 
-from bot.i18n import t
+from bot.texts import command_texts
 
 # Discord shows these names to Korean clients; the English names stay the canonical ones.
 KOREAN_NAMES = {
@@ -38,4 +38,6 @@ class CommandTranslator(app_commands.Translator):
         ):
             return KOREAN_NAMES.get(string.message)
         key = string.extras.get("key")
-        return t("ko", key) if isinstance(key, str) else None
+        if not isinstance(key, str):
+            return None
+        return command_texts().get(key.removeprefix("command."), {}).get("ko")

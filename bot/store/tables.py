@@ -128,7 +128,7 @@ meta = Table(
 
 def job_to_row(job: Job) -> dict[str, Any]:
     """Every field of ``job`` as a ``jobs`` row (lease columns excluded: they are not the Job's)."""
-    request, reply, last = job.request, job.reply, job.request.last_frame
+    request, reply = job.request, job.reply
     return {
         "id": job.id,
         "guild_id": job.guild_id,
@@ -136,18 +136,8 @@ def job_to_row(job: Job) -> dict[str, Any]:
         "user_id": job.user_id,
         "locale": job.locale,
         "prompt": request.prompt,
-        "image_url": request.image.url,
-        "image_filename": request.image.filename,
-        "image_content_type": request.image.content_type,
-        "image_width": request.image.width,
-        "image_height": request.image.height,
-        "image_size": request.image.size,
-        "last_frame_url": last.url if last else None,
-        "last_frame_filename": last.filename if last else None,
-        "last_frame_content_type": last.content_type if last else None,
-        "last_frame_width": last.width if last else None,
-        "last_frame_height": last.height if last else None,
-        "last_frame_size": last.size if last else None,
+        **_image_columns("image", request.image),
+        **_image_columns("last_frame", request.last_frame),
         "resolution": request.resolution,
         "duration": request.duration,
         "application_id": reply.application_id,
@@ -176,16 +166,6 @@ def job_to_row(job: Job) -> dict[str, Any]:
 
 def row_to_job(row: Mapping[str, Any]) -> Job:
     """The Job a ``jobs`` row holds; the inverse of :func:`job_to_row`."""
-    last_frame = None
-    if row["last_frame_url"] is not None:
-        last_frame = ImageRef(
-            url=row["last_frame_url"],
-            filename=row["last_frame_filename"],
-            content_type=row["last_frame_content_type"],
-            width=row["last_frame_width"],
-            height=row["last_frame_height"],
-            size=row["last_frame_size"],
-        )
     return Job(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -194,15 +174,8 @@ def row_to_job(row: Mapping[str, Any]) -> Job:
         locale=row["locale"],
         request=JobRequest(
             prompt=row["prompt"],
-            image=ImageRef(
-                url=row["image_url"],
-                filename=row["image_filename"],
-                content_type=row["image_content_type"],
-                width=row["image_width"],
-                height=row["image_height"],
-                size=row["image_size"],
-            ),
-            last_frame=last_frame,
+            image=_required_image_from_row(row, "image"),
+            last_frame=_image_from_row(row, "last_frame"),
             resolution=row["resolution"],
             duration=row["duration"],
         ),
@@ -230,3 +203,23 @@ def row_to_job(row: Mapping[str, Any]) -> Job:
         reply_final=bool(row["reply_final"]),
         version=row["version"],
     )
+
+
+IMAGE_FIELDS = ("url", "filename", "content_type", "width", "height", "size")
+
+
+def _image_columns(prefix: str, image: ImageRef | None) -> dict[str, Any]:
+    return {f"{prefix}_{field}": getattr(image, field) if image else None for field in IMAGE_FIELDS}
+
+
+def _image_from_row(row: Mapping[str, Any], prefix: str) -> ImageRef | None:
+    if row[f"{prefix}_url"] is None:
+        return None
+    return ImageRef(**{field: row[f"{prefix}_{field}"] for field in IMAGE_FIELDS})
+
+
+def _required_image_from_row(row: Mapping[str, Any], prefix: str) -> ImageRef:
+    image = _image_from_row(row, prefix)
+    if image is None:
+        raise ValueError(f"jobs row {row['id']} has no {prefix}")
+    return image

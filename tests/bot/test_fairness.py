@@ -42,6 +42,14 @@ def test_same_user_in_two_servers_has_two_lanes() -> None:
     assert [j.id for j in fair_order(jobs)] == ["x1", "y1", "x2"]
 
 
+def test_a_member_served_recently_waits_for_the_others() -> None:
+    jobs = [job("a2", 1, 1), job("b1", 2, 2), job("c1", 3, 3)]
+    served = {(1, 1): START + timedelta(minutes=5)}
+    assert [j.id for j in fair_order(jobs, served)] == ["b1", "c1", "a2"]
+    served[(1, 2)] = START + timedelta(minutes=6)
+    assert [j.id for j in fair_order(jobs, served)] == ["c1", "a2", "b1"]
+
+
 def test_positions_are_one_based_places_in_the_fair_order() -> None:
     jobs = [job("a1", 1, 0), job("a2", 1, 1), job("b1", 2, 2)]
     assert queue_positions(jobs) == {"a1": 1, "b1": 2, "a2": 3}

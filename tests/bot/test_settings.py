@@ -45,7 +45,7 @@ def test_every_env_example_line_has_help_above_it() -> None:
 
 def test_missing_token_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RUNCOMFY_API_TOKEN", "rc-secret-value-123")
-    with pytest.raises(SettingsError, match="^setting DISCORD_TOKEN is required but not set$"):
+    with pytest.raises(SettingsError, match=r"^setting DISCORD_TOKEN is required but not set$"):
         load_settings()
 
 
@@ -66,7 +66,7 @@ def test_poll_bounds_must_be_ordered(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANIMATE_POLL_MAX_S", "5")
     with pytest.raises(
         SettingsError,
-        match="^settings are inconsistent: ANIMATE_POLL_MIN_S must not exceed ANIMATE_POLL_MAX_S$",
+        match=r"^settings are inconsistent: ANIMATE_POLL_MIN_S must not exceed ANIMATE_POLL_MAX_S$",
     ):
         load_settings()
 

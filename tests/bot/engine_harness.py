@@ -1,0 +1,202 @@
+"""The bot's core (store, scheduler, tracker, presenter) running against the RunComfy double, with a
+recording stand-in for Discord. Tests await job states through it instead of sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.events import JobLocks
+from bot.jobs import ImageRef, Job, JobRequest, JobState, ReplyTarget, new_job_id
+from bot.presenter import Presenter
+from bot.render import Card
+from bot.scheduler import Scheduler
+from bot.service_health import ServiceHealth
+from bot.store import JobStore, open_store
+from bot.tracker import Tracker
+from client.api import RunComfyClient
+from client.fake import FakeConfig, FakeRunComfy
+
+API_TOKEN = "rc-test-token-0123456789"
+
+
+@dataclass
+class RecordingReplies:
+    """Stands in for Discord: remembers every card shown, every delivery and every end notice."""
+
+    shown: list[tuple[str, Card]] = field(default_factory=list)
+    delivered: list[str] = field(default_factory=list)
+    announced: list[str] = field(default_factory=list)
+    fail_shows: int = 0
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def show(self, job: Job, card: Card) -> ReplyTarget:
+        if self.fail_shows > 0:
+            self.fail_shows -= 1
+            raise RuntimeError("Discord is having a bad day")
+        self.shown.append((job.id, card))
+        await self._signal()
+        return replace(job.reply, message_id=job.reply.message_id or 4242)
+
+    async def deliver(self, job: Job, card: Card) -> ReplyTarget:
+        self.delivered.append(job.id)
+        await self._signal()
+        return job.reply
+
+    async def announce(self, job: Job) -> None:
+        self.announced.append(job.id)
+        await self._signal()
+
+    def cards(self, job_id: str) -> list[Card]:
+        return [card for shown_id, card in self.shown if shown_id == job_id]
+
+    async def _signal(self) -> None:
+        async with self.changed:
+            self.changed.notify_all()
+
+
+class WatchingListener:
+    """Forwards to the presenter and lets tests await any stored job shape."""
+
+    def __init__(self) -> None:
+        self.presenter: Presenter | None = None
+        self.latest: dict[str, Job] = {}
+        self.history: dict[str, list[JobState]] = {}
+        self._changed = asyncio.Condition()
+
+    def job_changed(self, job: Job) -> None:
+        self.record(job)
+        if self.presenter is not None:
+            self.presenter.job_changed(job)
+
+    def record(self, job: Job) -> None:
+        self.latest[job.id] = job
+        states = self.history.setdefault(job.id, [])
+        if not states or states[-1] is not job.state:
+            states.append(job.state)
+        asyncio.get_running_loop().create_task(self._signal())
+
+    def queue_changed(self) -> None:
+        if self.presenter is not None:
+            self.presenter.queue_changed()
+
+    async def _signal(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(predicate)
+
+
+@dataclass
+class Engine:
+    store: JobStore
+    fake: FakeRunComfy
+    api: RunComfyClient
+    scheduler: Scheduler
+    tracker: Tracker
+    presenter: Presenter
+    replies: RecordingReplies
+    listener: WatchingListener
+    health: ServiceHealth
+
+    async def wait_state(self, job_id: str, state: JobState, timeout: float = 5.0) -> Job:  # noqa: ASYNC109
+        await self.listener.wait_for(
+            lambda: job_id in self.listener.latest and self.listener.latest[job_id].state is state, timeout
+        )
+        return self.listener.latest[job_id]
+
+    async def wait_final(self, job_id: str, timeout: float = 5.0) -> Job:  # noqa: ASYNC109
+        await self.listener.wait_for(
+            lambda: job_id in self.listener.latest and self.listener.latest[job_id].reply_final, timeout
+        )
+        return self.listener.latest[job_id]
+
+    async def stored(self, job_id: str) -> Job:
+        job = await self.store.get(job_id)
+        assert job is not None
+        return job
+
+
+def make_job(user_id: int = 7, *, guild_id: int = 1, prompt: str = "the cat yawns", minute: int = 0) -> Job:
+    image = ImageRef("http://127.0.0.1:9/cat.png", "cat.png", "image/png", 640, 480, 50_000)
+    created = datetime.now(UTC) + timedelta(milliseconds=minute)
+    return Job(
+        id=new_job_id(),
+        guild_id=guild_id,
+        channel_id=100,
+        user_id=user_id,
+        locale="en-US",
+        request=JobRequest(prompt=prompt, image=image),
+        reply=ReplyTarget(
+            application_id=1, interaction_token="interaction-token-abc", token_expires_at=created
+        ),
+        created_at=created,
+    )
+
+
+@asynccontextmanager
+async def running_engine(
+    tmp_path: Path,
+    *,
+    config: FakeConfig | None = None,
+    max_active: int = 4,
+    job_max_s: float = 600.0,
+    store: JobStore | None = None,
+    start_loops: bool = True,
+) -> AsyncIterator[Engine]:
+    fake = FakeRunComfy(API_TOKEN, config or FakeConfig(manual=True, check_images=False))
+    base_url = await fake.start()
+    own_store = store is None
+    store = store or await open_store(f"sqlite+aiosqlite:///{tmp_path / 'jobs.sqlite3'}")
+    api = RunComfyClient(
+        API_TOKEN, base_url, timeout_s=2, max_attempts=3, backoff_base_s=0.01, backoff_cap_s=0.05
+    )
+    locks, health, listener, replies = JobLocks(), ServiceHealth(), WatchingListener(), RecordingReplies()
+    tracker = Tracker(
+        store,
+        api,
+        listener,
+        locks,
+        health,
+        poll_min_s=0.02,
+        poll_max_s=0.1,
+        job_max_s=job_max_s,
+        on_released=lambda: scheduler.wake(),
+    )
+    scheduler = Scheduler(
+        store, api, listener, locks, health, max_active=max_active, on_submitted=tracker.track
+    )
+    presenter = Presenter(
+        store,
+        replies,
+        locks,
+        health,
+        edit_interval_s=0.0,
+        refresh_running_s=60,
+        queue_positions=lambda: scheduler.queue_positions(),
+    )
+    listener.presenter = presenter
+    presenter.observe_saves(listener.record)
+    engine = Engine(store, fake, api, scheduler, tracker, presenter, replies, listener, health)
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        async with api:
+            if start_loops:
+                tasks = [asyncio.create_task(loop.run()) for loop in (scheduler, tracker, presenter)]
+            yield engine
+    finally:
+        await scheduler.stop(grace_s=2)
+        await tracker.stop()
+        await presenter.stop()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if own_store:
+            await store.close()
+        await fake.stop()

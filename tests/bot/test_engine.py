@@ -1,0 +1,208 @@
+"""The core end to end without Discord: scheduler, tracker and presenter against the RunComfy double."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.jobs import CancelPlace, FailureReason, JobState
+from bot.scheduler import CancelResult
+from client.fake import FakeConfig, Fault
+from tests.bot.engine_harness import make_job, running_engine
+
+
+async def test_a_job_walks_to_delivered_with_its_request_id_stored_first(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        job = await engine.scheduler.enqueue(make_job())
+        submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
+        assert submitted.request_id is not None
+        assert submitted.request_id in engine.fake.jobs
+        assert (await engine.stored(job.id)).request_id == submitted.request_id
+        engine.fake.advance(submitted.request_id)
+        await engine.wait_state(job.id, JobState.IN_PROGRESS)
+        engine.fake.advance(submitted.request_id)
+        final = await engine.wait_final(job.id)
+        assert final.state is JobState.DELIVERED
+        assert final.video_url is not None
+        assert final.video_url.endswith(".mp4")
+        assert engine.replies.delivered == [job.id]
+        assert engine.replies.announced == [job.id]
+        assert engine.listener.history[job.id] == [
+            JobState.QUEUED,
+            JobState.SUBMITTING,
+            JobState.IN_QUEUE,
+            JobState.IN_PROGRESS,
+            JobState.COMPLETED,
+            JobState.DELIVERED,
+        ]
+        assert len(engine.fake.requests_to("submit")) == 1
+
+
+async def test_at_most_max_active_jobs_reach_runcomfy_in_fair_order(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, max_active=1) as engine:
+        first = await engine.scheduler.enqueue(make_job(user_id=1, minute=0))
+        second_of_one = await engine.scheduler.enqueue(make_job(user_id=1, minute=1))
+        first_of_two = await engine.scheduler.enqueue(make_job(user_id=2, minute=2))
+        running = await engine.wait_state(first.id, JobState.IN_QUEUE)
+        assert len(engine.fake.jobs) == 1
+        assert (await engine.stored(second_of_one.id)).state is JobState.QUEUED
+        engine.fake.set_state(running.request_id or "", "completed")
+        await engine.wait_state(first_of_two.id, JobState.IN_QUEUE)
+        assert (await engine.stored(second_of_one.id)).state is JobState.QUEUED
+        assert len(engine.fake.jobs) == 2
+
+
+async def test_cancel_in_our_queue_makes_no_api_call(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, max_active=1) as engine:
+        blocker = await engine.scheduler.enqueue(make_job(user_id=1))
+        await engine.wait_state(blocker.id, JobState.IN_QUEUE)
+        waiting = await engine.scheduler.enqueue(make_job(user_id=2))
+        assert await engine.scheduler.cancel(waiting.id, by_user_id=2) is CancelResult.CANCELLED_LOCALLY
+        cancelled = await engine.wait_final(waiting.id)
+        assert cancelled.cancel_place is CancelPlace.LOCAL
+        assert len(engine.fake.requests_to("submit")) == 1
+        assert engine.fake.requests_to("cancel") == []
+
+
+async def test_cancel_while_queued_at_runcomfy_cancels_there(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        job = await engine.scheduler.enqueue(make_job())
+        submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
+        assert await engine.scheduler.cancel(job.id, by_user_id=99) is CancelResult.CANCELLED_AT_RUNCOMFY
+        cancelled = await engine.wait_final(job.id)
+        assert cancelled.cancel_place is CancelPlace.RUNCOMFY
+        assert cancelled.cancelled_by == 99
+        assert engine.fake.jobs[submitted.request_id or ""].status == "cancelled"
+
+
+async def test_a_generating_job_cannot_be_cancelled_and_no_call_is_wasted(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        job = await engine.scheduler.enqueue(make_job())
+        submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
+        engine.fake.advance(submitted.request_id or "")
+        await engine.wait_state(job.id, JobState.IN_PROGRESS)
+        assert await engine.scheduler.cancel(job.id, by_user_id=7) is CancelResult.ALREADY_RUNNING
+        assert engine.fake.requests_to("cancel") == []
+        assert (await engine.stored(job.id)).state is JobState.IN_PROGRESS
+
+
+async def test_runcomfy_refusing_a_cancel_marks_the_job_generating(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        job = await engine.scheduler.enqueue(make_job())
+        submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
+        engine.fake.set_state(submitted.request_id or "", "in_progress")
+        assert await engine.scheduler.cancel(job.id, by_user_id=7) is CancelResult.ALREADY_RUNNING
+        assert len(engine.fake.requests_to("cancel")) == 1
+        assert (await engine.stored(job.id)).state is JobState.IN_PROGRESS
+
+
+async def test_an_uncertain_submission_is_never_sent_twice(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        engine.fake.inject(Fault.drop(after=True, endpoint="submit"))
+        job = await engine.scheduler.enqueue(make_job())
+        failed = await engine.wait_final(job.id)
+        assert failed.state is JobState.FAILED
+        assert failed.failure_reason is FailureReason.SUBMISSION_INTERRUPTED
+        assert len(engine.fake.requests_to("submit")) == 1
+        assert len(engine.fake.jobs) == 1  # RunComfy did take it: a second POST would have charged twice
+
+
+async def test_a_refused_submission_is_retried_and_charged_once(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        engine.fake.inject(
+            Fault.http(503, endpoint="submit", times=1), Fault.rate_limited(0, endpoint="submit")
+        )
+        job = await engine.scheduler.enqueue(make_job())
+        await engine.wait_state(job.id, JobState.IN_QUEUE)
+        assert [r.status for r in engine.fake.requests_to("submit")] == [503, 429, 200]
+        assert len(engine.fake.jobs) == 1
+
+
+async def test_an_auth_refusal_pauses_submissions_and_keeps_the_job(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        engine.fake.inject(Fault.http(401, endpoint="submit", times=1))
+        job = await engine.scheduler.enqueue(make_job())
+        await engine.listener.wait_for(lambda: engine.health.degraded)
+        await engine.listener.wait_for(
+            lambda: engine.listener.history[job.id][-2:] == [JobState.SUBMITTING, JobState.QUEUED]
+        )
+        assert (await engine.stored(job.id)).state is JobState.QUEUED
+        assert engine.fake.jobs == {}
+        assert engine.health.retry_at is not None
+        assert not engine.health.may_submit(engine.health.retry_at - engine.health.cooldown / 2)
+
+
+async def test_a_validation_refusal_fails_the_job_with_the_api_message(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, config=FakeConfig(manual=True, check_images=True)) as engine:
+        job = await engine.scheduler.enqueue(make_job())  # its image URL is unreachable
+        failed = await engine.wait_final(job.id)
+        assert failed.failure_reason is FailureReason.REJECTED_INPUT
+        assert failed.failure_detail
+        assert engine.fake.jobs == {}
+
+
+async def test_a_failed_generation_carries_runcomfy_error(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        engine.fake.fail_next_jobs(1, message="content policy")
+        job = await engine.scheduler.enqueue(make_job())
+        submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
+        engine.fake.advance(submitted.request_id or "")
+        engine.fake.advance(submitted.request_id or "")
+        failed = await engine.wait_final(job.id)
+        assert failed.failure_reason is FailureReason.GENERATION_FAILED
+        assert "content policy" in (failed.failure_detail or "")
+
+
+async def test_a_job_past_its_maximum_is_cancelled_and_failed(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, job_max_s=0.3) as engine:
+        job = await engine.scheduler.enqueue(make_job())
+        submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
+        failed = await engine.wait_final(job.id)
+        assert failed.failure_reason is FailureReason.TIMED_OUT
+        assert engine.fake.jobs[submitted.request_id or ""].status == "cancelled"
+
+
+async def test_transient_status_errors_do_not_fail_the_job(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        job = await engine.scheduler.enqueue(make_job())
+        submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
+        engine.fake.inject(Fault.http(500, endpoint="result", times=6))
+        await engine.fake.wait_for(lambda: not engine.fake.pending_faults)
+        engine.fake.set_state(submitted.request_id or "", "completed")
+        final = await engine.wait_final(job.id)
+        assert final.state is JobState.DELIVERED
+
+
+async def test_a_job_caught_mid_submission_by_a_restart_fails_without_resending(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, start_loops=False) as engine:
+        job = await engine.store.create(make_job())
+        await engine.store.save(job.moved_to(JobState.SUBMITTING))
+        [resolved] = await engine.scheduler.recover()
+        assert resolved.id == job.id
+        assert resolved.failure_reason is FailureReason.SUBMISSION_INTERRUPTED
+        assert engine.fake.requests == ()
+
+
+async def test_a_failing_reply_edit_is_retried_until_shown(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        engine.replies.fail_shows = 1
+        job = await engine.scheduler.enqueue(make_job())
+        async with engine.replies.changed:
+            await engine.replies.changed.wait_for(lambda: bool(engine.replies.cards(job.id)))
+        assert engine.replies.fail_shows == 0
+
+
+async def test_identical_cards_are_not_sent_again(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, max_active=1) as engine:
+        blocker = await engine.scheduler.enqueue(make_job(user_id=1))
+        await engine.wait_state(blocker.id, JobState.IN_QUEUE)
+        waiting = await engine.scheduler.enqueue(make_job(user_id=2))
+        async with engine.replies.changed:
+            await engine.replies.changed.wait_for(lambda: bool(engine.replies.cards(waiting.id)))
+        before = len(engine.replies.cards(waiting.id))
+        for _ in range(5):
+            engine.presenter.job_changed(await engine.stored(waiting.id))
+        await engine.scheduler.cancel(waiting.id, by_user_id=2)
+        await engine.wait_final(waiting.id)
+        cards = engine.replies.cards(waiting.id)
+        assert len(cards) == before + 1  # only the cancelled card was new
+        assert "Cancelled" in cards[-1].title or cards[-1].title != cards[0].title
