@@ -28,6 +28,7 @@ from client.errors import (
     AuthenticationError,
     MalformedResponseError,
     MissingTokenError,
+    NotCancellableError,
     PaymentRequiredError,
     RunComfyError,
     SubmissionUncertainError,
@@ -162,6 +163,13 @@ class RunComfyClient:
                 raise
             return CancelOutcome.model_validate({"request_id": request_id, "outcome": "not_cancellable"})
         return parse_answer(CancelOutcome, body, what="cancel")
+
+    async def cancel_or_raise(self, request_id: str) -> CancelOutcome:
+        """:meth:`cancel`, but a job that can no longer be cancelled raises :class:`NotCancellableError`."""
+        outcome = await self.cancel(request_id)
+        if not outcome.cancelled:
+            raise NotCancellableError(f"request {request_id} is already in progress or finished")
+        return outcome
 
     async def follow(
         self, request_id: str, *, poll_min_s: float = 2.0, poll_max_s: float = 15.0

@@ -18,6 +18,7 @@ from client.errors import (
     InputValidationError,
     MalformedResponseError,
     MissingTokenError,
+    NotCancellableError,
     NotFoundError,
     PaymentRequiredError,
     RateLimitedError,
@@ -136,6 +137,16 @@ async def test_cancel_says_whether_it_cancelled(
     mocked.post(CANCEL_URL, status=status, payload=body)
     outcome = await client.cancel(REQUEST_ID)
     assert (outcome.request_id, outcome.cancelled) == (REQUEST_ID, cancelled)
+
+
+async def test_cancel_or_raise_raises_when_not_cancellable(
+    client: RunComfyClient, mocked: aioresponses
+) -> None:
+    mocked.post(CANCEL_URL, payload=result_body("cancelled", outcome="cancelled"))
+    mocked.post(CANCEL_URL, payload=result_body("in_progress", outcome="not_cancellable"))
+    assert (await client.cancel_or_raise(REQUEST_ID)).cancelled
+    with pytest.raises(NotCancellableError, match="in progress"):
+        await client.cancel_or_raise(REQUEST_ID)
 
 
 @pytest.mark.parametrize(

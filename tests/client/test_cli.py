@@ -1,4 +1,5 @@
 import asyncio
+import io
 import os
 import signal
 import sys
@@ -6,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from client.cli import main
+from client.cli import Progress, main
+from client.models import InProgress, Queued
 from tests.client.conftest import REQUEST_ID, TOKEN, ScriptedApi
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -196,3 +198,19 @@ async def test_subprocess_ctrl_c_while_queued_cancels_remotely(scripted: tuple[S
     assert api.hits["cancel"] == 1
     assert "was cancelled at RunComfy" in err.decode()
     assert out == b""
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_progress_on_a_terminal_is_a_live_status_line() -> None:
+    stream = FakeTerminal()
+    progress = Progress(stream)
+    progress.show(Queued(3))
+    progress.close()
+    assert "in_queue (position 3)" in stream.getvalue()
+    plain = io.StringIO()
+    Progress(plain).show(InProgress())
+    assert plain.getvalue().startswith("in_progress — ")
