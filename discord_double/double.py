@@ -261,6 +261,10 @@ class DiscordDouble:
         async with self._changed:
             self._changed.notify_all()
 
+    async def poke(self) -> None:
+        """Make every ``wait_for`` re-check its predicate (for changes outside the double: a process exit)."""
+        await self._notify()
+
     async def wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T:  # noqa: ASYNC109
         """Return the first truthy value of ``predicate``, re-checked on every request or state change."""
         try:

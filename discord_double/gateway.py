@@ -92,6 +92,11 @@ class Gateway:
             await socket.close(code=code)
         await self._on_change()
 
+    async def request_heartbeat(self) -> None:
+        """Ask the connected bot for a heartbeat now (op 1); its answer carries the last sequence it saw."""
+        if self.current is not None and self.current.socket is not None:
+            await self._send(self.current.socket, {"op": HEARTBEAT, "d": None, "s": None, "t": None})
+
     async def invalidate(self) -> None:
         """Forget every session, so the next RESUME is answered with INVALID_SESSION."""
         self.sessions.clear()
