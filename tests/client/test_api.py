@@ -1,6 +1,7 @@
 import asyncio
 import logging
 import socket
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -25,6 +26,7 @@ from client.errors import (
     ServerError,
     SubmissionUncertainError,
 )
+from client.fake import FakeConfig, FakeRunComfy, Fault
 from client.models import AnimateInput, Cancelled, Completed, Failed, InProgress, Queued
 from tests.client.conftest import MOCK_BASE, REQUEST_ID, TOKEN, RecordingSleep, serve
 
@@ -429,3 +431,73 @@ async def test_wait_returns_the_terminal_status(client: RunComfyClient, mocked: 
     mocked.get(RESULT_URL, payload=result_body("in_queue"))
     mocked.get(RESULT_URL, payload=result_body("canceled"))
     assert await client.wait(REQUEST_ID, poll_min_s=0.1, poll_max_s=0.1) == Cancelled()
+
+
+# --- against the local RunComfy double ------------------------------------------------------------
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeRunComfy]:
+    async with FakeRunComfy(TOKEN, FakeConfig(manual=True, check_images=False)) as double:
+        yield double
+
+
+async def test_fake_job_goes_from_queue_to_video(fake: FakeRunComfy) -> None:
+    async with RunComfyClient(TOKEN, fake.base_url) as api:
+        request_id = (await api.submit(JOB)).request_id
+        assert isinstance(await api.status(request_id), Queued)
+        fake.advance(request_id)
+        assert await api.status(request_id) == InProgress()
+        fake.advance(request_id)
+        final = await api.wait(request_id, poll_min_s=0.01, poll_max_s=0.01)
+    assert isinstance(final, Completed)
+    assert final.video_url
+
+
+async def test_fake_cancel_works_only_while_queued(fake: FakeRunComfy) -> None:
+    async with RunComfyClient(TOKEN, fake.base_url) as api:
+        queued = (await api.submit(JOB)).request_id
+        running = (await api.submit(JOB)).request_id
+        fake.advance(running)
+        assert (await api.cancel(queued)).cancelled
+        assert not (await api.cancel(running)).cancelled
+        assert await api.status(queued) == Cancelled()
+
+
+async def test_fake_failed_job_reports_its_error(fake: FakeRunComfy) -> None:
+    fake.fail_next_jobs(message="upstream exploded")
+    async with RunComfyClient(TOKEN, fake.base_url) as api:
+        request_id = (await api.submit(JOB)).request_id
+        fake.advance(request_id)
+        fake.advance(request_id)
+        status = (await api.result(request_id)).status
+    assert isinstance(status, Failed)
+    assert "upstream exploded" in (status.error or "")
+
+
+async def test_fake_503_on_submit_is_retried_and_creates_one_job(
+    fake: FakeRunComfy, sleeps: RecordingSleep
+) -> None:
+    fake.inject(Fault.http(503, endpoint="submit"))
+    async with RunComfyClient(TOKEN, fake.base_url, sleep=sleeps) as api:
+        await api.submit(JOB)
+    assert len(fake.requests_to("submit")) == 2
+    assert len(fake.jobs) == 1
+
+
+async def test_fake_drop_after_submit_is_uncertain_and_not_resent(
+    fake: FakeRunComfy, sleeps: RecordingSleep
+) -> None:
+    fake.inject(Fault.drop(after=True, endpoint="submit"))
+    async with RunComfyClient(TOKEN, fake.base_url, sleep=sleeps) as api:
+        with pytest.raises(SubmissionUncertainError):
+            await api.submit(JOB)
+    assert len(fake.requests_to("submit")) == 1
+    assert len(fake.jobs) == 1  # the job exists: resubmitting would have paid twice
+
+
+async def test_fake_refuses_a_wrong_token(fake: FakeRunComfy) -> None:
+    async with RunComfyClient("not-the-token", fake.base_url) as api:
+        with pytest.raises(AuthenticationError):
+            await api.submit(JOB)
+    assert not fake.jobs
