@@ -14,7 +14,7 @@ from bot.app import AnimateBot
 from bot.discord_endpoints import GatewayDiscoveryError, use_discord_api
 from bot.redaction import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
-from bot.store import open_store
+from bot.store import StoreUnavailableError, open_store
 from client.api import RunComfyClient
 
 log = logging.getLogger("bot")
@@ -28,7 +28,7 @@ async def run(settings: Settings) -> None:
     discord_token = settings.discord_token.get_secret_value()
     try:
         store = await open_store(settings.database_url)
-    except ValueError as exc:
+    except (ValueError, StoreUnavailableError) as exc:
         raise StartupError(str(exc)) from None
     try:
         async with aiohttp.ClientSession() as http:
