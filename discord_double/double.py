@@ -67,6 +67,10 @@ class InteractionHandle:
         original = self.original
         return ([original] if original is not None else []) + self.followups
 
+    def age(self, seconds: float) -> None:
+        """Pretend ``seconds`` have passed for this interaction (its 3 s deadline and its token's life)."""
+        self.record.created_at -= seconds
+
     async def wait_response(self, timeout: float = 5.0) -> int:  # noqa: ASYNC109
         """Wait for the bot's first answer (the callback) and return its type."""
         return await self.double.wait_for(lambda: self.record.response_type, timeout)

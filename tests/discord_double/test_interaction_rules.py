@@ -1,0 +1,183 @@
+"""Interaction rules, enforced against discord.py's own calls: deadline, token life, one first answer."""
+
+from __future__ import annotations
+
+import io
+
+import discord
+import pytest
+
+from discord_double import rules
+from tests.discord_double.conftest import ProbeBot
+
+
+async def test_first_answer_within_the_deadline_is_accepted(probe_bot: ProbeBot) -> None:
+    handle, interaction = await probe_bot.invoke()
+    await interaction.response.send_message("hi", ephemeral=True)
+
+    answer = await handle.wait_original()
+    assert answer.content == "hi"
+    assert answer.ephemeral
+    assert answer.payload["interaction_metadata"]["user"]["id"] == str(probe_bot.double.member.id)
+
+
+async def test_a_late_first_answer_gets_unknown_interaction(probe_bot: ProbeBot) -> None:
+    handle, interaction = await probe_bot.invoke()
+    handle.age(3.5)
+
+    with pytest.raises(discord.NotFound) as caught:
+        await interaction.response.defer()
+    assert caught.value.code == rules.UNKNOWN_INTERACTION
+    assert handle.response_type is None
+
+
+@pytest.mark.double_config(response_deadline_s=10.0)
+async def test_the_deadline_is_configurable(probe_bot: ProbeBot) -> None:
+    handle, interaction = await probe_bot.invoke()
+    handle.age(3.5)
+    await interaction.response.defer()
+    assert handle.response_type == 5
+
+
+async def test_a_second_first_answer_is_rejected(probe_bot: ProbeBot) -> None:
+    handle, interaction = await probe_bot.invoke()
+    await interaction.response.defer()
+
+    with pytest.raises(discord.HTTPException) as caught:
+        await discord.InteractionResponse(interaction).send_message("again")
+    assert caught.value.status == 400
+    assert caught.value.code == rules.ALREADY_ACKNOWLEDGED
+    assert handle.response_type == 5
+
+
+@pytest.mark.double_config(token_ttl_s=60.0)
+async def test_an_expired_token_is_refused_on_webhook_routes(probe_bot: ProbeBot) -> None:
+    handle, interaction = await probe_bot.invoke()
+    await interaction.response.defer()
+    await interaction.edit_original_response(content="still fresh")
+    handle.age(61)
+
+    with pytest.raises(discord.HTTPException) as caught:
+        await interaction.edit_original_response(content="too late")
+    assert caught.value.status == 401
+    assert caught.value.code == rules.INVALID_WEBHOOK_TOKEN
+    with pytest.raises(discord.HTTPException) as caught:
+        await interaction.followup.send("too late")
+    assert caught.value.code == rules.INVALID_WEBHOOK_TOKEN
+    original = handle.original
+    assert original is not None
+    assert original.content == "still fresh"
+
+
+async def test_deferred_answer_is_loading_until_edited(probe_bot: ProbeBot) -> None:
+    handle, interaction = await probe_bot.invoke()
+    await interaction.response.defer(thinking=True)
+    loading = await handle.wait_original()
+    assert loading.flags & rules.FLAG_LOADING
+
+    message = await interaction.edit_original_response(content="done", view=probe_bot.press_view())
+
+    assert message.content == "done"
+    assert not loading.flags & rules.FLAG_LOADING
+    assert loading.custom_ids == ["press"]
+    assert [m.get("content") for m in loading.history] == [""]
+    fetched = await interaction.original_response()
+    assert fetched.id == loading.id
+
+
+async def test_ephemeral_deferral_keeps_the_answer_private(
+    probe_bot: ProbeBot, bot_http: discord.http.HTTPClient
+) -> None:
+    handle, interaction = await probe_bot.invoke()
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    await interaction.edit_original_response(content="only you")
+
+    original = await handle.wait_original(lambda m: m.content == "only you")
+    assert original.ephemeral
+    with pytest.raises(discord.NotFound) as caught:
+        await bot_http.get_message(original.channel_id, original.id)
+    assert caught.value.code == rules.UNKNOWN_MESSAGE
+
+
+async def test_followups_are_sent_edited_and_deleted(probe_bot: ProbeBot) -> None:
+    handle, interaction = await probe_bot.invoke()
+    await interaction.response.send_message("first")
+    followup = await interaction.followup.send("second", wait=True)
+    await followup.edit(content="second, edited")
+
+    stored = handle.followups[0]
+    assert stored.content == "second, edited"
+    assert stored.history[0]["content"] == "second"
+    await followup.delete()
+    assert stored.deleted
+    await interaction.delete_original_response()
+    with pytest.raises(discord.NotFound) as caught:
+        await interaction.original_response()
+    assert caught.value.code == rules.UNKNOWN_MESSAGE
+
+
+async def test_a_button_click_carries_its_message_and_can_update_it(probe_bot: ProbeBot) -> None:
+    handle, interaction = await probe_bot.invoke()
+    await interaction.response.send_message("card", view=probe_bot.press_view())
+    card = await handle.wait_original()
+
+    click, pressed = await probe_bot.click(card.id)
+    assert pressed.message is not None
+    assert pressed.message.id == card.id
+    assert pressed.data is not None
+    assert pressed.data.get("custom_id") == "press"
+    await pressed.response.edit_message(content="pressed", view=None)
+
+    assert click.response_type == 7
+    assert card.content == "pressed"
+    assert card.components == []
+
+
+async def test_a_deferred_update_then_edit_changes_the_clicked_message(probe_bot: ProbeBot) -> None:
+    handle, interaction = await probe_bot.invoke()
+    await interaction.response.send_message("card", view=probe_bot.press_view())
+    card = await handle.wait_original()
+    click, pressed = await probe_bot.click(card.id)
+
+    await pressed.response.defer()
+    await pressed.edit_original_response(content="changed later")
+
+    assert click.response_type == 6
+    assert card.content == "changed later"
+
+
+async def test_a_modal_is_recorded(probe_bot: ProbeBot) -> None:
+    handle, interaction = await probe_bot.invoke()
+    modal = discord.ui.Modal(title="Why?", custom_id="why")
+    modal.add_item(discord.ui.TextInput(label="Reason", custom_id="reason"))
+    await interaction.response.send_modal(modal)
+
+    assert handle.response_type == 9
+    assert handle.record.modal is not None
+    assert handle.record.modal["custom_id"] == "why"
+
+
+async def test_the_attachment_option_is_resolved_and_served(probe_bot: ProbeBot) -> None:
+    from discord_double import make_image
+
+    _, interaction = await probe_bot.invoke({"text": "go"}, make_image(320, 200, "JPEG"))
+    attachment = interaction.namespace.image
+    assert isinstance(attachment, discord.Attachment)
+    assert (attachment.width, attachment.height) == (320, 200)
+    assert attachment.content_type == "image/jpeg"
+    assert interaction.filesize_limit == probe_bot.double.guild.upload_limit
+    assert interaction.locale == discord.Locale.american_english
+    data = await attachment.read()
+    assert data[:2] == b"\xff\xd8"
+    assert attachment.size == len(data)
+
+
+async def test_files_in_the_first_answer_are_stored(probe_bot: ProbeBot) -> None:
+    handle, interaction = await probe_bot.invoke()
+    await interaction.response.send_message(
+        "video", file=discord.File(io.BytesIO(b"\0\0\0 ftypmp4"), "out.mp4")
+    )
+
+    original = await handle.wait_original()
+    assert probe_bot.double.attachment_bytes(original.attachments[0]) == ("out.mp4", b"\0\0\0 ftypmp4")
+    assert original.attachments[0]["content_type"] == "video/mp4"
