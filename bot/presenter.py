@@ -189,7 +189,7 @@ class Presenter:
             reply.job,
             now=self._clock(),
             local_position=reply.position,
-            paused=self._health.degraded and reply.job.state is JobState.QUEUED,
+            service_down=self._health.degraded,
         )
 
     async def _show(self, reply: _Reply) -> None:

@@ -103,16 +103,27 @@ class Card:
         )
 
 
-def render_card(job: Job, *, now: datetime, local_position: int | None = None, paused: bool = False) -> Card:
+def render_card(
+    job: Job,
+    *,
+    now: datetime,
+    local_position: int | None = None,
+    paused: bool = False,
+    service_down: bool = False,
+) -> Card:
     """The card for ``job`` as of ``now``.
 
-    ``local_position`` is the job's place in this server's queue (1 = next); ``paused`` says that queue is
-    not moving for now (a moderator paused it, or the service is unavailable) and shows on queued jobs only.
-    A finished job shows the time from the request to the result, which is what the member waited.
+    ``local_position`` is the job's place in this server's queue (1 = next); ``paused`` says a moderator
+    paused that queue; ``service_down`` says the video service refuses the bot for now (shown without
+    details). Both show on queued jobs only. A finished job shows the time from the request to the result,
+    which is what the member waited.
     """
     lang = job.locale
     notes = _notes(job)
-    status = "\n".join([*_status_lines(job, now=now, local_position=local_position, paused=paused), *notes])
+    lines = _status_lines(job, now=now, local_position=local_position, paused=paused)
+    if service_down and job.state is JobState.QUEUED:
+        lines.append(t(lang, "card.status.service_down"))
+    status = "\n".join([*lines, *notes])
     return Card(
         title=shorten(t(lang, f"card.title.{job.state}"), TITLE_LIMIT),
         description=_description(lang, status, job.request.prompt),

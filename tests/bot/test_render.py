@@ -100,6 +100,15 @@ def test_paused_queue_is_said() -> None:
     assert t("en", "card.status.paused") not in render_card(job, now=NOW).description
 
 
+def test_a_service_outage_is_said_on_queued_cards_only() -> None:
+    down = t("en", "card.status.service_down")
+    assert down in render_card(make_job(), now=NOW, service_down=True).description
+    assert down not in render_card(make_job(), now=NOW).description
+    assert down not in render_card(make_job(JobState.IN_PROGRESS), now=NOW, service_down=True).description
+    korean = render_card(make_job(locale="ko"), now=NOW, service_down=True).description
+    assert t("ko", "card.status.service_down") in korean
+
+
 def test_in_queue_shows_the_remote_position_only_when_known() -> None:
     assert (
         "position 7" in render_card(make_job(JobState.IN_QUEUE, remote_queue_position=7), now=NOW).description
