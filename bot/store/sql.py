@@ -6,6 +6,7 @@ it was read at, so two writers (tasks or processes) never silently overwrite eac
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Sequence
@@ -30,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -44,6 +45,8 @@ MIGRATIONS_DIR: Final = Path(__file__).parent / "migrations"
 SQLITE_DRIVERS: Final = frozenset({"sqlite", "sqlite+aiosqlite"})
 POSTGRES_DRIVERS: Final = frozenset({"postgres", "postgresql", "postgresql+asyncpg"})
 SQLITE_BUSY_TIMEOUT_MS: Final = 15_000
+WAL_SWITCH_ATTEMPTS: Final = 20
+WAL_SWITCH_PAUSE_S: Final = 0.05  # times the attempt number: about 10 s in all
 POSTGRES_CONNECT_TIMEOUT_S: Final = 10
 # pg_advisory_xact_lock key that serialises migrations of processes opening one database at once.
 MIGRATION_LOCK_KEY: Final = 0x616E696D6174655F  # "animate_"
@@ -129,17 +132,41 @@ def _enable_sqlite_transactions(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA journal_mode=WAL")
         finally:
             cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql(connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "BEGIN"))
+        begin = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "BEGIN")
+        if begin:
+            connection.exec_driver_sql(begin)
+
+
+async def use_write_ahead_log(engine: AsyncEngine) -> None:
+    """Put the SQLite file in WAL mode (readers never block the writer), which the file then keeps.
+
+    Switching needs the file to itself and SQLite answers "locked" at once rather than waiting, so a new
+    file opened by two processes together is retried for a few seconds.
+    """
+    for attempt in range(1, WAL_SWITCH_ATTEMPTS + 1):
+        try:
+            async with engine.connect() as connection:
+                await connection.execution_options(**{SQLITE_BEGIN_OPTION: ""})  # no transaction around it
+                mode = (await connection.exec_driver_sql("PRAGMA journal_mode=WAL")).scalar_one()
+        except OperationalError:
+            if attempt == WAL_SWITCH_ATTEMPTS:
+                raise
+        else:
+            if str(mode).lower() == "wal":
+                return
+            raise StoreUnavailableError(f"SQLite refused WAL mode (journal mode stays {mode})")
+        await asyncio.sleep(WAL_SWITCH_PAUSE_S * attempt)
 
 
 async def migrate_to_head(engine: AsyncEngine) -> None:
     """Run the Alembic migrations to head in one transaction, one process at a time."""
+    if engine.dialect.name == "sqlite":
+        await use_write_ahead_log(engine)
     async with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
             await connection.execution_options(**{SQLITE_BEGIN_OPTION: "BEGIN IMMEDIATE"})

@@ -125,6 +125,9 @@ meta = Table(
     Column("value", Text, nullable=False),
 )
 
+IMAGE_FIELDS = ("url", "filename", "content_type", "width", "height", "size")
+"""ImageRef's fields; each image is stored as ``<prefix>_<field>`` columns."""
+
 
 def job_to_row(job: Job) -> dict[str, Any]:
     """Every field of ``job`` as a ``jobs`` row (lease columns excluded: they are not the Job's)."""
@@ -203,9 +206,6 @@ def row_to_job(row: Mapping[str, Any]) -> Job:
         reply_final=bool(row["reply_final"]),
         version=row["version"],
     )
-
-
-IMAGE_FIELDS = ("url", "filename", "content_type", "width", "height", "size")
 
 
 def _image_columns(prefix: str, image: ImageRef | None) -> dict[str, Any]:
