@@ -205,7 +205,9 @@ class Presenter:
         job = reply.job
         if deliver:
             try:
-                target = await self._port.deliver(job, self._card(reply))
+                # The video goes out with the card it keeps: the delivered one, not "posting the video".
+                delivered = job.moved_to(JobState.DELIVERED, at=job.finished_at)
+                target = await self._port.deliver(job, render_card(delivered, now=self._clock()))
             except DeliveryError as exc:
                 if not exc.permanent:
                     raise
