@@ -1,0 +1,173 @@
+"""Shared helpers for end-to-end tests of the real bot: invoking /animate, reading the job card, and the
+checks every test makes (no unknown routes, no refused bodies, no secret in the bot's output).
+
+Readers take a :class:`StoredMessage` or one of its payloads (``versions(message)`` gives every payload a
+message has shown, so a test can look at the waiting card after the job has finished).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot.i18n import catalog, language_for
+from discord_double import DiscordDouble, InteractionHandle, LocalFile, StoredMessage, make_image, rules
+from tests.conftest import RUNCOMFY_TOKEN, EndToEnd
+
+CHANNEL_MESSAGE = 4
+DEFERRED_MESSAGE = 5
+RESPONSE_DEADLINE_S = 3.0
+COMMANDS_ROUTE = "PUT /applications/{application_id}/commands"
+CANCEL_PREFIX = "animate:cancel:"
+VIDEO_WAIT_S = 20.0
+JSON = dict[str, Any]
+Shown = StoredMessage | Mapping[str, Any]
+
+_HANGUL = re.compile("[\uac00-\ud7a3]")
+_SHORT_JOB_ID = re.compile(r"\b([0-9a-f]{8})\b")
+
+
+def has_hangul(text: str) -> bool:
+    return bool(_HANGUL.search(text))
+
+
+def text_pattern(locale: str, key: str) -> re.Pattern[str]:
+    """A regex matching the catalog text ``key`` in ``locale``'s language with any placeholder values."""
+    template = catalog(language_for(locale))[key]
+    parts = re.split(r"\{\w+\}", template)
+    return re.compile(".+?".join(re.escape(part) for part in parts), re.DOTALL)
+
+
+async def animate(
+    e2e: EndToEnd,
+    prompt: str | None = "the cat waves",
+    image: LocalFile | None = None,
+    *,
+    locale: str = "en-US",
+    last_frame: LocalFile | None = None,
+    without_image: bool = False,
+    **options: Any,
+) -> InteractionHandle:
+    """Type ``/animate`` as the default member. ``image`` defaults to a valid 640×480 PNG; a ``None``
+    prompt or ``without_image`` leaves that required option out (as only a broken client could)."""
+    values: dict[str, Any] = dict(options)
+    if prompt is not None:
+        values["prompt"] = prompt
+    files: dict[str, LocalFile] = {}
+    if not without_image:
+        files["image"] = image if image is not None else make_image(640, 480)
+    if last_frame is not None:
+        files["last_frame"] = last_frame
+    return await e2e.discord.invoke_command("animate", values, files, locale=locale)
+
+
+def attachment_option(handle: InteractionHandle, name: str = "image") -> JSON:
+    """The attachment object Discord sent the bot for the command option ``name``."""
+    data = handle.record.payload["data"]
+    option = next(o for o in data["options"] if o["name"] == name)
+    return dict(data["resolved"]["attachments"][option["value"]])
+
+
+def versions(message: StoredMessage) -> list[JSON]:
+    """Every payload the message has shown, oldest first, the current one last."""
+    return [*message.history, message.payload]
+
+
+def _payload(shown: Shown) -> Mapping[str, Any]:
+    return shown.payload if isinstance(shown, StoredMessage) else shown
+
+
+def card(shown: Shown) -> JSON:
+    """The job card: the message's only embed."""
+    embeds = list(_payload(shown).get("embeds") or [])
+    assert len(embeds) == 1, f"expected one embed, got {embeds!r}"
+    return dict(embeds[0])
+
+
+def has_card(shown: Shown) -> bool:
+    return len(_payload(shown).get("embeds") or []) == 1
+
+
+def message_text(shown: Shown) -> str:
+    """Everything a member reads in a message: content, and each embed's title, text, fields and footer."""
+    payload = _payload(shown)
+    parts = [str(payload.get("content") or "")]
+    for embed in payload.get("embeds") or []:
+        parts += [str(embed.get("title", "")), str(embed.get("description", ""))]
+        parts += [f"{f.get('name', '')} {f.get('value', '')}" for f in embed.get("fields", [])]
+        parts.append(str((embed.get("footer") or {}).get("text", "")))
+    return "\n".join(parts)
+
+
+def status_line(shown: Shown) -> str:
+    """The first line of the card's description: the job's state in words."""
+    return str(card(shown).get("description", "")).split("\n", 1)[0]
+
+
+def field_values(shown: Shown) -> list[str]:
+    return [str(f["value"]) for f in card(shown).get("fields", [])]
+
+
+def short_job_id(shown: Shown) -> str:
+    """The job id the card's footer shows."""
+    footer = str((card(shown).get("footer") or {}).get("text", ""))
+    found = _SHORT_JOB_ID.search(footer)
+    assert found, f"no job id in footer {footer!r}"
+    return found.group(1)
+
+
+def buttons(shown: Shown) -> list[JSON]:
+    rows = _payload(shown).get("components") or []
+    return [dict(child) for row in rows for child in row.get("components", [])]
+
+
+def cancel_button(shown: Shown) -> JSON | None:
+    return next((b for b in buttons(shown) if str(b.get("custom_id", "")).startswith(CANCEL_PREFIX)), None)
+
+
+def video_attachment(shown: Shown) -> JSON | None:
+    attachments = _payload(shown).get("attachments") or []
+    return next((dict(a) for a in attachments if str(a["filename"]).endswith(".mp4")), None)
+
+
+def has_video(shown: Shown) -> bool:
+    return video_attachment(shown) is not None
+
+
+def public_messages(discord: DiscordDouble) -> list[StoredMessage]:
+    return [m for m in discord.messages() if not m.ephemeral]
+
+
+def end_notices(discord: DiscordDouble, user_id: int) -> list[StoredMessage]:
+    """Public messages that mention ``user_id`` in their content and were sent allowing that mention to
+    ping (Discord keeps ``allowed_mentions`` only in the request, so it is read from the request log)."""
+    pinging: set[str] = set()
+    for request in discord.requests:
+        body = request.json if isinstance(request.json, Mapping) else {}
+        allowed = body.get("allowed_mentions") or {}
+        users = [str(u) for u in allowed.get("users") or []]
+        answer = request.response
+        if (str(user_id) in users or "users" in allowed.get("parse", [])) and isinstance(answer, Mapping):
+            pinging.add(str(answer.get("id")))
+    return [m for m in public_messages(discord) if f"<@{user_id}>" in m.content and str(m.id) in pinging]
+
+
+def refused_bodies(discord: DiscordDouble) -> list[Any]:
+    """Answers in which the double refused a body for breaking Discord's limits (50035 Invalid Form Body)."""
+    return [
+        r.response
+        for r in discord.requests
+        if isinstance(r.response, Mapping) and r.response.get("code") == rules.INVALID_FORM_BODY
+    ]
+
+
+def assert_clean(e2e: EndToEnd, *, secrets: Sequence[str] = ()) -> None:
+    """No unknown Discord route, no refused body, and no token or key in the bot's output."""
+    discord = e2e.discord
+    assert not discord.unknown_requests, discord.unknown_requests
+    assert not refused_bodies(discord), refused_bodies(discord)
+    output = e2e.bot.output()
+    tokens = [discord.token, RUNCOMFY_TOKEN, *(r.token for r in discord.world.interactions.values())]
+    leaked = [index for index, secret in enumerate([*tokens, *secrets]) if secret in output]
+    assert not leaked, "a token or key appeared in the bot's output"
