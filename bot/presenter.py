@@ -123,12 +123,18 @@ class Presenter:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._seconds_to_next(now))
 
-    async def stop(self) -> None:
+    async def stop(self, grace_s: float = 2.0) -> None:
+        """Let edits under way finish for ``grace_s``, then drop the rest: every job is stored, so the
+        next process shows it again."""
         self._stopping = True
         self._wake.set()
         tasks = [r.task for r in self._replies.values() if r.task is not None]
         if tasks:
-            await asyncio.wait(tasks, timeout=10)
+            _, late = await asyncio.wait(tasks, timeout=grace_s)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
 
     def pending(self) -> int:
         return sum(1 for r in self._replies.values() if r.dirty or r.task is not None)

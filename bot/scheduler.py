@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import enum
 import logging
 from collections.abc import Callable
@@ -24,9 +25,9 @@ from datetime import datetime, timedelta
 
 from bot.events import JobListener, JobLocks
 from bot.fairness import Member, fair_order, member_of, queue_positions
-from bot.jobs import ACTIVE_STATES, CancelPlace, FailureReason, Job, JobState, utcnow
+from bot.jobs import ACTIVE_STATES, CancelPlace, FailureReason, Job, JobState, new_job_id, utcnow
 from bot.service_health import ServiceHealth
-from bot.store import JobStore
+from bot.store import JobExistsError, JobStore
 from client.api import RunComfyClient
 from client.errors import (
     APIConnectionError,
@@ -45,6 +46,7 @@ from client.models import AnimateInput
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_REFUSAL = timedelta(seconds=5)
+ID_ATTEMPTS = 5
 IDLE_CHECK_S = 30.0
 
 
@@ -101,7 +103,15 @@ class Scheduler:
         self._wake.set()
 
     async def enqueue(self, job: Job) -> Job:
-        stored = await self._store.create(job)
+        """Store a new job in the queue. A clash of its short id with an older job's gets a fresh id."""
+        for _ in range(ID_ATTEMPTS - 1):
+            try:
+                stored = await self._store.create(job)
+                break
+            except JobExistsError:
+                job = dataclasses.replace(job, id=new_job_id())
+        else:
+            stored = await self._store.create(job)
         self._listener.job_changed(stored)
         self._listener.queue_changed()
         self.wake()

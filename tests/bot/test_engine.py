@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from bot.jobs import CancelPlace, FailureReason, JobState
@@ -206,3 +207,13 @@ async def test_identical_cards_are_not_sent_again(tmp_path: Path) -> None:
         cards = engine.replies.cards(waiting.id)
         assert len(cards) == before + 1  # only the cancelled card was new
         assert "Cancelled" in cards[-1].title or cards[-1].title != cards[0].title
+
+
+async def test_a_clashing_short_id_gets_a_fresh_one(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, start_loops=False) as engine:
+        first = await engine.scheduler.enqueue(make_job())
+        clash = dataclasses.replace(make_job(user_id=8), id=first.id)
+        second = await engine.scheduler.enqueue(clash)
+        assert second.id != first.id
+        assert (await engine.stored(first.id)).user_id == 7
+        assert (await engine.stored(second.id)).user_id == 8
