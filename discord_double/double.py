@@ -170,8 +170,8 @@ class DiscordDouble:
 
     @property
     def channel(self) -> ChannelSpec:
-        """The default channel commands are invoked in."""
-        return self.world.guild.channels[-1]
+        """The default channel commands are invoked in (``#animate``)."""
+        return self.world.guild.channels[1]
 
     @property
     def member(self) -> UserSpec:

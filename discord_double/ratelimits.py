@@ -42,8 +42,6 @@ DEFAULT_RULES: dict[str, RateLimitRule] = {
     "DELETE /channels/{channel_id}/messages/{message_id}": RateLimitRule(5, 1.0),
     "POST /webhooks/{application_id}/{token}": RateLimitRule(5, 2.0),
     "PATCH /webhooks/{application_id}/{token}/messages/{message_id}": RateLimitRule(5, 2.0),
-    "PUT /applications/{application_id}/commands": RateLimitRule(2, 60.0),
-    "PUT /applications/{application_id}/guilds/{guild_id}/commands": RateLimitRule(2, 60.0),
 }
 
 

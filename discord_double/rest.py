@@ -157,6 +157,7 @@ class RestApi:
                 files=body.files,
                 time=time.monotonic(),
                 response=reply.body,
+                response_headers=dict(reply.headers),
             )
         )
         await self._on_change()

@@ -174,6 +174,7 @@ class RecordedRequest:
     files: tuple[UploadedFile, ...]
     time: float
     response: Any
+    response_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
