@@ -21,6 +21,7 @@ RESPONSE_DEADLINE_S = 3.0
 COMMANDS_ROUTE = "PUT /applications/{application_id}/commands"
 CANCEL_PREFIX = "animate:cancel:"
 VIDEO_WAIT_S = 20.0
+PROMPT = "the cat slowly turns its head and blinks"
 JSON = dict[str, Any]
 Shown = StoredMessage | Mapping[str, Any]
 
@@ -41,7 +42,7 @@ def text_pattern(locale: str, key: str) -> re.Pattern[str]:
 
 async def animate(
     e2e: EndToEnd,
-    prompt: str | None = "the cat waves",
+    prompt: str | None = PROMPT,
     image: LocalFile | None = None,
     *,
     locale: str = "en-US",

@@ -14,6 +14,7 @@ from tests.conftest import EndToEnd
 from tests.e2e.helpers import (
     CANCEL_PREFIX,
     DEFERRED_MESSAGE,
+    PROMPT,
     RESPONSE_DEADLINE_S,
     VIDEO_WAIT_S,
     animate,
@@ -35,7 +36,6 @@ from tests.e2e.helpers import (
     video_attachment,
 )
 
-PROMPT = "the cat slowly turns its head and blinks"
 TEN_MIB = 10 * 1024 * 1024
 
 
