@@ -98,10 +98,12 @@ class Gateway:
             await self._send(self.current.socket, {"op": HEARTBEAT, "d": None, "s": None, "t": None})
 
     async def invalidate(self) -> None:
-        """Forget every session, so the next RESUME is answered with INVALID_SESSION."""
+        """Forget every session and cut the connection: the bot's RESUME gets INVALID_SESSION."""
+        current, self.current = self.current, None
         self.sessions.clear()
-        if self.current is not None:
-            self.current = None
+        if current is not None and current.socket is not None:
+            socket, current.socket = current.socket, None
+            await socket.close(code=CLOSE_UNKNOWN_ERROR)
         await self._on_change()
 
     async def close_all(self) -> None:

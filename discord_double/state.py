@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -135,6 +136,11 @@ class StoredMessage:
             for child in row.get("components", [])
             if "custom_id" in child
         ]
+
+    @property
+    def mentioned_user_ids(self) -> list[int]:
+        """Users the content mentions (``<@id>`` or ``<@!id>``), in order."""
+        return [int(found) for found in re.findall(r"<@!?(\d+)>", self.content)]
 
     @property
     def edit_count(self) -> int:

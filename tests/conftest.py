@@ -33,6 +33,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "bot_env(**env): extra environment variables for the bot process",
         "double_config(**fields): DoubleConfig fields for the Discord double",
         "runcomfy_config(**fields): FakeConfig fields for the fake RunComfy API",
+        "allow_unknown_routes: do not fail the test when the bot calls a route the double does not know",
     ):
         config.addinivalue_line("markers", marker)
 
@@ -138,3 +139,9 @@ async def e2e(
         if process.running:
             with contextlib.suppress(TimeoutError):
                 await process.terminate()
+    unknown = discord_double.unknown_requests
+    if unknown and request.node.get_closest_marker("allow_unknown_routes") is None:
+        pytest.fail(
+            "the bot called routes the double does not know: "
+            + ", ".join(f"{r.method} {r.path}" for r in unknown)
+        )

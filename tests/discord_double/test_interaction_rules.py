@@ -181,3 +181,21 @@ async def test_files_in_the_first_answer_are_stored(probe_bot: ProbeBot) -> None
     original = await handle.wait_original()
     assert probe_bot.double.attachment_bytes(original.attachments[0]) == ("out.mp4", b"\0\0\0 ftypmp4")
     assert original.attachments[0]["content_type"] == "video/mp4"
+
+
+async def test_a_forgotten_session_makes_discordpy_identify_again(probe_bot: ProbeBot) -> None:
+    double = probe_bot.double
+    await double.gateway.invalidate()
+
+    await double.wait_for(lambda: double.gateway.identify_count == 2 and double.bot_ready(), timeout=15)
+    invalid = [e for e in double.gateway_log if e.direction == "out" and e.op == 9]
+    assert len(invalid) == 1
+    handle, _ = await probe_bot.invoke()
+    assert handle.record.payload["guild_id"] == str(double.guild.id)
+
+
+async def test_mentions_in_content_are_readable(probe_bot: ProbeBot) -> None:
+    handle, interaction = await probe_bot.invoke()
+    await interaction.response.send_message(f"done {interaction.user.mention}")
+    original = await handle.wait_original()
+    assert original.mentioned_user_ids == [probe_bot.double.member.id]
