@@ -105,6 +105,7 @@ class DiscordReplies:
                 if exc.code not in DEAD_TOKEN_CODES and exc.status != 401:
                     raise
                 log.info("job %s: the interaction token is no longer valid; editing in the channel", job.id)
+                target = _with(target, token_expires_at=utcnow())  # never try the dead token again
             else:
                 return _with(target, message_id=edited.id)
         channel = self._bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
