@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import texts
-from bot.input_check import check_animate_input, describe_all
+from bot.input_check import DURATIONS, check_animate_input, describe_all
 from bot.jobs import INTERACTION_TOKEN_LIFETIME, ImageRef, Job, JobRequest, ReplyTarget, new_job_id
 from bot.scheduler import CancelResult
 from cogs.cards import CancelButton
@@ -50,10 +50,18 @@ class Animate(commands.Cog):
     @app_commands.guild_only()
     @app_commands.describe(
         image=text("command.animate.image", "The picture to animate (PNG, JPEG or WebP)"),
-        prompt=text("command.animate.prompt", "What should happen in the video"),
-        last_frame=text("command.animate.last_frame", "Optional picture the video should end on"),
+        prompt=text("command.animate.prompt", "What should happen in the video (up to 1900 characters)"),
+        last_frame=text(
+            "command.animate.last_frame", "Optional picture the video should end on (ignored at 1080p)"
+        ),
         resolution=text("command.animate.resolution", "Video resolution (default 480p)"),
         duration=text("command.animate.duration", "Video length in seconds (default 5)"),
+    )
+    @app_commands.choices(
+        duration=[
+            app_commands.Choice(name=text(f"command.animate.duration.{s}", f"{s} seconds"), value=s)
+            for s in DURATIONS
+        ]
     )
     async def animate(
         self,
@@ -62,7 +70,7 @@ class Animate(commands.Cog):
         prompt: app_commands.Range[str, 1, 1900],
         last_frame: discord.Attachment | None = None,
         resolution: Literal["480p", "720p", "1080p"] = "480p",
-        duration: Literal[5, 10] = 5,
+        duration: int = 5,
     ) -> None:
         locale = locale_of(interaction)
         if interaction.guild_id is None or interaction.channel_id is None:
