@@ -170,11 +170,12 @@ async def test_several_problems_are_listed_together_in_the_order_to_fix_them(e2e
 
 
 async def test_a_last_frame_at_1080p_is_accepted_with_a_note_that_it_is_ignored(e2e: EndToEnd) -> None:
-    handle = await animate(e2e, PROMPT, last_frame=make_image(640, 480), resolution="1080p")
+    handle = await animate(e2e, PROMPT, last_frame=make_image(640, 480), resolution="1080p", duration=10)
 
     assert await handle.wait_response() == DEFERRED_MESSAGE
     (submit,) = await e2e.runcomfy.wait_for_requests("submit", 1)
     assert submit.json["resolution"] == "1080p"
+    assert submit.json["duration"] == 10
     note = text_pattern("en-US", "note.last_frame_ignored_1080p")
     shown = await handle.wait_original(lambda m: has_card(m) and bool(note.search(card(m)["description"])))
     assert not shown.ephemeral
