@@ -142,6 +142,28 @@ async def test_rate_limited_edits_wait_and_the_final_edit_is_not_lost(e2e: EndTo
     assert_clean(e2e)
 
 
+@pytest.mark.double_config(token_ttl_s=TOKEN_TTL_S)
+@pytest.mark.runcomfy_config(manual=True)
+async def test_rate_limited_channel_edits_after_the_token_expired_still_deliver(e2e: EndToEnd) -> None:
+    discord = e2e.discord
+    handle, _, request_id = await queued_at_runcomfy(e2e)
+    await until_token_expired(handle)
+    discord.set_rate_limit(CHANNEL_EDIT, 0, per_s=1.0)
+
+    e2e.runcomfy.advance(request_id)
+    e2e.runcomfy.advance(request_id)
+    await discord.wait_for(lambda: any(r.status == 429 for r in discord.requests_to(CHANNEL_EDIT)))
+    discord.set_rate_limit(CHANNEL_EDIT, 5, per_s=5.0)
+    final = await handle.wait_original(has_video, timeout=VIDEO_WAIT_S)
+
+    edits = discord.requests_to(CHANNEL_EDIT)
+    first_429 = next(i for i, r in enumerate(edits) if r.status == 429)
+    assert edits[first_429 + 1].time - edits[first_429].time >= edits[first_429].response["retry_after"] * 0.9
+    assert final.id == handle.record.original_message_id
+    assert "your video is ready" in (await wait_notice(e2e)).content
+    assert_clean(e2e)
+
+
 # ---- Cancel ----------------------------------------------------------------------------------------------
 
 
