@@ -149,6 +149,7 @@ async def running_engine(
     job_max_s: float = 600.0,
     store: JobStore | None = None,
     start_loops: bool = True,
+    service_cooldown_s: float = 60.0,
 ) -> AsyncIterator[Engine]:
     fake = FakeRunComfy(API_TOKEN, config or FakeConfig(manual=True, check_images=False))
     base_url = await fake.start()
@@ -157,7 +158,8 @@ async def running_engine(
     api = RunComfyClient(
         API_TOKEN, base_url, timeout_s=2, max_attempts=3, backoff_base_s=0.01, backoff_cap_s=0.05
     )
-    locks, health, listener, replies = JobLocks(), ServiceHealth(), WatchingListener(), RecordingReplies()
+    locks, listener, replies = JobLocks(), WatchingListener(), RecordingReplies()
+    health = ServiceHealth(cooldown=timedelta(seconds=service_cooldown_s))
     tracker = Tracker(
         store,
         api,

@@ -132,6 +132,20 @@ async def test_an_auth_refusal_pauses_submissions_and_keeps_the_job(tmp_path: Pa
         assert not engine.health.may_submit(engine.health.retry_at - engine.health.cooldown / 2)
 
 
+async def test_submissions_resume_once_runcomfy_accepts_the_key_again(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, service_cooldown_s=0.2) as engine:
+        engine.fake.inject(Fault.http(402, endpoint="submit", error_code=400002, times=2))
+        first = await engine.scheduler.enqueue(make_job(user_id=1))
+        second = await engine.scheduler.enqueue(make_job(user_id=2))
+        await engine.wait_state(first.id, JobState.IN_QUEUE)
+        await engine.wait_state(second.id, JobState.IN_QUEUE)
+        assert not engine.health.degraded
+        statuses = [r.status for r in engine.fake.requests_to("submit")]
+        assert statuses.count(402) == 2
+        assert statuses.count(200) == 2
+        assert len(engine.fake.jobs) == 2
+
+
 async def test_a_validation_refusal_fails_the_job_with_the_api_message(tmp_path: Path) -> None:
     async with running_engine(tmp_path, config=FakeConfig(manual=True, check_images=True)) as engine:
         job = await engine.scheduler.enqueue(make_job())  # its image URL is unreachable

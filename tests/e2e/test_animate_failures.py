@@ -151,7 +151,7 @@ async def test_a_job_past_the_maximum_time_is_cancelled_at_runcomfy_and_failed(e
     assert_clean(e2e)
 
 
-@pytest.mark.bot_env(ANIMATE_JOB_MAX_S="1")
+@pytest.mark.bot_env(ANIMATE_JOB_MAX_S="3")
 @pytest.mark.runcomfy_config(manual=True)
 async def test_a_generating_job_past_the_maximum_time_is_failed(e2e: EndToEnd) -> None:
     fake = e2e.runcomfy
@@ -160,6 +160,7 @@ async def test_a_generating_job_past_the_maximum_time_is_failed(e2e: EndToEnd) -
     assert submit.status == 200
     [request_id] = list(fake.jobs)
     fake.advance(request_id)
+    await handle.wait_original(showing("Generating for"))
     final = await handle.wait_original(showing(FAILED_TITLE), timeout=VIDEO_WAIT_S)
 
     assert "The video took too long" in message_text(final)
