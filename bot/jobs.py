@@ -65,7 +65,7 @@ class FailureReason(enum.StrEnum):
     SERVICE_UNAVAILABLE = "service_unavailable"  # auth or credits: an operator must act
     GENERATION_FAILED = "generation_failed"  # RunComfy ran it and it failed (detail: its error)
     TIMED_OUT = "timed_out"  # outlived the maximum job time
-    SUBMISSION_INTERRUPTED = "submission_interrupted"  # the process died while the POST was in flight
+    SUBMISSION_INTERRUPTED = "submission_interrupted"  # the POST's outcome is unknown; never resent
     NOT_FOUND = "not_found"  # RunComfy no longer knows the request
     NO_VIDEO = "no_video"  # completed without a video in its output
     DELIVERY_FAILED = "delivery_failed"  # the video exists but could not be posted
@@ -175,8 +175,8 @@ class Job:
             stamps["submitted_at"] = now
         if state is JobState.IN_PROGRESS and self.started_at is None:
             stamps["started_at"] = now
-        if state.is_terminal or state is JobState.COMPLETED:
-            stamps.setdefault("finished_at", now)
+        if (state.is_terminal or state is JobState.COMPLETED) and self.finished_at is None:
+            stamps["finished_at"] = now
         if state is not JobState.IN_QUEUE:
             stamps["remote_queue_position"] = None
         stamps.update(changes)

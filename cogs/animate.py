@@ -44,24 +44,17 @@ class Animate(commands.Cog):
     def __init__(self, bot: AnimateBot) -> None:
         self.bot = bot
 
-    @app_commands.command(
-        name="animate", description=text("command.animate.description", "Turn a picture into a short video")
-    )
+    @app_commands.command(name="animate", description=text("command.animate.description"))
     @app_commands.guild_only()
     @app_commands.describe(
-        image=text("command.animate.image", "The picture to animate (PNG, JPEG or WebP)"),
-        prompt=text("command.animate.prompt", "What should happen in the video (up to 1900 characters)"),
-        last_frame=text(
-            "command.animate.last_frame", "Optional picture the video should end on (ignored at 1080p)"
-        ),
-        resolution=text("command.animate.resolution", "Video resolution (default 480p)"),
-        duration=text("command.animate.duration", "Video length in seconds (default 5)"),
+        image=text("command.animate.image"),
+        prompt=text("command.animate.prompt"),
+        last_frame=text("command.animate.last_frame"),
+        resolution=text("command.animate.resolution"),
+        duration=text("command.animate.duration"),
     )
     @app_commands.choices(
-        duration=[
-            app_commands.Choice(name=text(f"command.animate.duration.{s}", f"{s} seconds"), value=s)
-            for s in DURATIONS
-        ]
+        duration=[app_commands.Choice(name=text(f"command.animate.duration.{s}"), value=s) for s in DURATIONS]
     )
     async def animate(
         self,

@@ -11,9 +11,7 @@ from cogs.translator import text
 
 
 class Help(commands.Cog):
-    @app_commands.command(
-        name="help", description=text("command.help.description", "How to use the animate bot")
-    )
+    @app_commands.command(name="help", description=text("command.help.description"))
     async def help(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_message(help_text(str(interaction.locale)), ephemeral=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from discord import Locale, app_commands
 
+from bot.i18n import t
 from bot.texts import command_texts
 
 # Discord shows these names to Korean clients; the English names stay the canonical ones.
@@ -18,9 +19,9 @@ KOREAN_NAMES = {
 }
 
 
-def text(key: str, english: str) -> app_commands.locale_str:
-    """A command string with its catalog key, so the translator can find the Korean text."""
-    return app_commands.locale_str(english, key=key)
+def text(key: str) -> app_commands.locale_str:
+    """A command string: its English text from the catalog, and its key so the translator finds the Korean."""
+    return app_commands.locale_str(t("en", key), key=key)
 
 
 class CommandTranslator(app_commands.Translator):
