@@ -8,7 +8,7 @@ message has shown, so a test can look at the waiting card after the job has fini
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bot.i18n import catalog, language_for
@@ -172,3 +172,40 @@ def assert_clean(e2e: EndToEnd, *, secrets: Sequence[str] = ()) -> None:
     tokens = [discord.token, RUNCOMFY_TOKEN, *(r.token for r in discord.world.interactions.values())]
     leaked = [index for index, secret in enumerate([*tokens, *secrets]) if secret in output]
     assert not leaked, "a token or key appeared in the bot's output"
+
+
+def showing(text: str) -> Callable[[StoredMessage], bool]:
+    """A predicate for ``wait_original``: the message shows ``text`` anywhere."""
+    return lambda message: text in message_text(message)
+
+
+def only_request_id(e2e: EndToEnd) -> str:
+    """The request id of the one job the fake RunComfy API holds."""
+    [request_id] = list(e2e.runcomfy.jobs)
+    return request_id
+
+
+async def run_to_completion(e2e: EndToEnd, handle: InteractionHandle, request_id: str) -> StoredMessage:
+    """Finish the manual fake's job and wait for the reply to hold the video."""
+    fake = e2e.runcomfy
+    while fake.jobs[request_id].status != "completed":
+        fake.advance(request_id)
+    return await handle.wait_original(has_video, timeout=VIDEO_WAIT_S)
+
+
+async def wait_notices(e2e: EndToEnd, count: int) -> list[StoredMessage]:
+    """Wait until ``count`` end notices mention the member who asked; return them all."""
+    member = e2e.discord.member.id
+
+    def enough() -> list[StoredMessage] | None:
+        notices = end_notices(e2e.discord, member)
+        return notices if len(notices) >= count else None
+
+    return await e2e.discord.wait_for(enough)
+
+
+async def wait_notice(e2e: EndToEnd) -> StoredMessage:
+    """The one end notice that mentions (and pings) the member who asked."""
+    notices = await wait_notices(e2e, 1)
+    assert len(notices) == 1
+    return notices[0]

@@ -3,8 +3,6 @@ member who asked (or a moderator) may press Cancel, which does what the job's pl
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from discord import Permissions
 
@@ -15,10 +13,12 @@ from tests.e2e.helpers import (
     animate,
     assert_clean,
     cancel_button,
-    end_notices,
     has_video,
     message_text,
     public_messages,
+    run_to_completion,
+    showing,
+    wait_notice,
 )
 
 WEBHOOK_EDIT = "PATCH /webhooks/{application_id}/{token}/messages/{message_id}"
@@ -26,18 +26,6 @@ CHANNEL_EDIT = "PATCH /channels/{channel_id}/messages/{message_id}"
 TOKEN_TTL_S = 2.0
 AT_RUNCOMFY = "Waiting at RunComfy"
 GENERATING = "Generating for"
-
-
-def showing(text: str) -> Callable[[StoredMessage], bool]:
-    return lambda message: text in message_text(message)
-
-
-async def wait_notice(e2e: EndToEnd) -> StoredMessage:
-    """The one end notice that mentions (and pings) the member who asked."""
-    member = e2e.discord.member.id
-    notices = await e2e.discord.wait_for(lambda: end_notices(e2e.discord, member))
-    assert len(notices) == 1
-    return notices[0]
 
 
 def expire_token(handle: InteractionHandle) -> None:
@@ -59,12 +47,6 @@ def cancel_id(card: StoredMessage) -> str:
     return str(button["custom_id"])
 
 
-async def finish(e2e: EndToEnd, handle: InteractionHandle, request_id: str) -> StoredMessage:
-    while e2e.runcomfy.jobs[request_id].status != "completed":
-        e2e.runcomfy.advance(request_id)
-    return await handle.wait_original(has_video, timeout=VIDEO_WAIT_S)
-
-
 # ---- the interaction token expires mid-job ---------------------------------------------------------------
 
 
@@ -77,7 +59,7 @@ async def test_the_reply_is_edited_through_the_channel_after_the_token_expired(e
 
     e2e.runcomfy.advance(request_id)
     await handle.wait_original(showing(GENERATING))
-    final = await finish(e2e, handle, request_id)
+    final = await run_to_completion(e2e, handle, request_id)
 
     assert final.id == handle.record.original_message_id
     assert [r.status for r in discord.requests_to(WEBHOOK_EDIT) if r.status != 200] == [401]
@@ -213,7 +195,7 @@ async def test_cancel_while_generating_is_refused_plainly_and_the_job_completes(
     # A member whose client still shows the earlier card presses its enabled button.
     click = await e2e.discord.click(card, cancel_id(card))
     answer = await click.wait_original(showing("can't be cancelled"))
-    final = await finish(e2e, handle, request_id)
+    final = await run_to_completion(e2e, handle, request_id)
 
     assert answer.ephemeral
     assert "already being generated" in answer.content
@@ -236,7 +218,7 @@ async def test_a_stranger_cannot_cancel(e2e: EndToEnd) -> None:
     assert not e2e.runcomfy.requests_to("cancel")
     assert e2e.runcomfy.jobs[request_id].status == "in_queue"
     assert AT_RUNCOMFY in message_text(e2e.discord.message(card.id))
-    await finish(e2e, handle, request_id)
+    await run_to_completion(e2e, handle, request_id)
     assert_clean(e2e)
 
 

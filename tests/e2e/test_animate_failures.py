@@ -4,12 +4,9 @@ without details for members, and a job past the maximum time is given up (and ca
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from client.fake import Fault, RecordedRequest
-from discord_double import StoredMessage
 from tests.conftest import RUNCOMFY_TOKEN, EndToEnd
 from tests.e2e.helpers import (
     VIDEO_WAIT_S,
@@ -19,23 +16,13 @@ from tests.e2e.helpers import (
     end_notices,
     has_video,
     message_text,
+    showing,
+    wait_notice,
 )
 
 RETRY_AFTER_S = 1
 FAILED_TITLE = "The video couldn't be made"
 SERVICE_DOWN = "The video service is unavailable right now"
-
-
-def showing(text: str) -> Callable[[StoredMessage], bool]:
-    return lambda message: text in message_text(message)
-
-
-async def wait_notice(e2e: EndToEnd) -> StoredMessage:
-    """The end notice that mentions (and pings) the member who asked."""
-    member = e2e.discord.member.id
-    notices = await e2e.discord.wait_for(lambda: end_notices(e2e.discord, member))
-    assert len(notices) == 1
-    return notices[0]
 
 
 def gap_after_first(requests: list[RecordedRequest], status: int) -> float:

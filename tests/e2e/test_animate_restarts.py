@@ -3,55 +3,28 @@ restart. Every job reaches its end state and the fake API's request log shows no
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from client.fake import Fault
-from discord_double import InteractionHandle, StoredMessage
+from discord_double import StoredMessage
 from tests.conftest import EndToEnd
 from tests.e2e.helpers import (
     VIDEO_WAIT_S,
     animate,
     assert_clean,
     cancel_button,
-    end_notices,
     has_video,
     message_text,
+    only_request_id,
     public_messages,
+    run_to_completion,
+    showing,
     video_attachment,
+    wait_notices,
 )
 
 WEBHOOK_EDIT = "PATCH /webhooks/{application_id}/{token}/messages/{message_id}"
 SUBMIT_HOLD_S = 1.5
-
-
-def showing(text: str) -> Callable[[StoredMessage], bool]:
-    return lambda message: text in message_text(message)
-
-
-async def run_to_completion(e2e: EndToEnd, handle: InteractionHandle, request_id: str) -> StoredMessage:
-    """Finish the manual fake's job and wait for the reply to hold the video."""
-    fake = e2e.runcomfy
-    while fake.jobs[request_id].status != "completed":
-        fake.advance(request_id)
-    return await handle.wait_original(has_video, timeout=VIDEO_WAIT_S)
-
-
-def only_request_id(e2e: EndToEnd) -> str:
-    [request_id] = list(e2e.runcomfy.jobs)
-    return request_id
-
-
-async def wait_notices(e2e: EndToEnd, count: int) -> list[StoredMessage]:
-    """Wait until ``count`` end notices mention the member; return them."""
-    member = e2e.discord.member.id
-
-    def enough() -> list[StoredMessage] | None:
-        notices = end_notices(e2e.discord, member)
-        return notices if len(notices) >= count else None
-
-    return await e2e.discord.wait_for(enough)
 
 
 async def assert_one_video_and_one_notice(e2e: EndToEnd, final: StoredMessage) -> None:
