@@ -86,7 +86,6 @@ class Presenter:
         self._saved_observers: list[Callable[[Job], None]] = []
         self._queue_dirty = True
         self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
         self._stopping = False
 
     def observe_saves(self, observer: Callable[[Job], None]) -> None:
@@ -135,9 +134,6 @@ class Presenter:
                 task.cancel()
             if late:
                 await asyncio.wait(late)
-
-    def pending(self) -> int:
-        return sum(1 for r in self._replies.values() if r.dirty or r.task is not None)
 
     async def _refresh_positions(self) -> None:
         positions = await self._queue_positions()

@@ -116,9 +116,12 @@ class DiscordReplies:
                 return target
             except (discord.NotFound, discord.Forbidden) as exc:
                 log.info("job %s: cannot edit the reply in the channel (%s); posting anew", job.id, exc.code)
-        moved = texts.card_moved(job.locale, job.user_id)
+        sendable = _sendable(fields)
+        moved = "\n".join(
+            filter(None, [texts.card_moved(job.locale, job.user_id), sendable.pop("content", None)])
+        )
         message = await channel.send(
-            content=moved[:2000], allowed_mentions=discord.AllowedMentions.none(), **_sendable(fields)
+            content=moved[:2000], allowed_mentions=discord.AllowedMentions.none(), **sendable
         )
         return _with(target, fallback_message_id=message.id)
 

@@ -93,6 +93,26 @@ async def test_a_new_message_carries_the_job_when_the_old_reply_is_gone(e2e: End
     assert_clean(e2e)
 
 
+@pytest.mark.double_config(token_ttl_s=TOKEN_TTL_S)
+@pytest.mark.runcomfy_config(manual=True, video_size_bytes=11 * 1024 * 1024)
+async def test_a_video_too_large_to_upload_is_linked_in_the_new_message(e2e: EndToEnd) -> None:
+    discord = e2e.discord
+    handle, card, request_id = await queued_at_runcomfy(e2e)
+    expire_token(handle)
+    discord.message(card.id).deleted = True
+
+    e2e.runcomfy.set_state(request_id, "completed")
+    moved = await discord.wait_for(
+        lambda: next((m for m in public_messages(discord) if "this job continues here" in m.content), None),
+        VIDEO_WAIT_S,
+    )
+    assert "The video is too large to upload here, so here is the link:" in moved.content
+    assert f"/media/{request_id}.mp4" in moved.content
+    assert not has_video(moved)
+    assert "your video is ready" in (await wait_notice(e2e)).content
+    assert_clean(e2e)
+
+
 # ---- Discord answers 429 to edits ------------------------------------------------------------------------
 
 
