@@ -25,7 +25,9 @@ from bot.store import JobStore
 
 log = logging.getLogger(__name__)
 
-RETRY_FAILED_EDIT = timedelta(seconds=5)
+# A reply Discord keeps refusing (the channel deleted, the bot removed) is given up after this many tries,
+# about seven minutes with the growing pause between them; the job itself is stored either way.
+GIVE_UP_AFTER = 10
 
 
 class DeliveryError(Exception):
@@ -56,7 +58,7 @@ class _Reply:
     shown: Card | None = None
     last_edit: datetime | None = None
     not_before: datetime | None = None
-    final_attempts: int = 0
+    failures: int = 0
     dirty: bool = True
     task: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -72,6 +74,7 @@ class Presenter:
         edit_interval_s: float,
         queue_positions: Callable[[], Awaitable[dict[str, int]]],
         refresh_running_s: float = 10.0,
+        retry_base_s: float = 5.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._store = store
@@ -80,6 +83,7 @@ class Presenter:
         self._health = health
         self._edit_interval = timedelta(seconds=edit_interval_s)
         self._refresh_running = timedelta(seconds=refresh_running_s)
+        self._retry_base = timedelta(seconds=retry_base_s)
         self._queue_positions = queue_positions
         self._clock = clock
         self._replies: dict[str, _Reply] = {}
@@ -177,8 +181,14 @@ class Presenter:
                 await self._finish(reply, deliver=False)
             elif not job.state.is_terminal:
                 await self._show(reply)
+            reply.failures = 0
         except Exception as exc:
-            self._retry_later(reply, exc)
+            reply.failures += 1
+            ending = job.state is JobState.COMPLETED or job.state.is_terminal
+            if ending and reply.failures >= GIVE_UP_AFTER:
+                await self._give_up(reply, exc)
+            else:
+                self._retry_later(reply, exc)
         finally:
             reply.task = None
             if reply.job.reply_final:
@@ -237,9 +247,28 @@ class Presenter:
         for observer in self._saved_observers:
             observer(reply.job)
 
+    async def _give_up(self, reply: _Reply, exc: Exception) -> None:
+        log.error(
+            "job %s: Discord refused the reply %d times (%s: %s); giving up on showing its end",
+            reply.job.id,
+            reply.failures,
+            type(exc).__name__,
+            exc,
+        )
+        detail = f"{type(exc).__name__}: {exc}"
+        try:
+            if reply.job.state is JobState.COMPLETED:
+                await self._save(
+                    reply,
+                    lambda j: j.failed(FailureReason.DELIVERY_FAILED, detail).with_changes(reply_final=True),
+                )
+            else:
+                await self._save(reply, lambda j: j.with_changes(reply_final=True))
+        except Exception as store_exc:
+            self._retry_later(reply, store_exc)
+
     def _retry_later(self, reply: _Reply, exc: Exception) -> None:
-        reply.final_attempts += 1
-        delay = RETRY_FAILED_EDIT * min(2 ** (reply.final_attempts - 1), 12)
+        delay = self._retry_base * min(2 ** (reply.failures - 1), 12)
         log.warning(
             "job %s: updating the reply failed (%s: %s); retrying in %ss",
             reply.job.id,

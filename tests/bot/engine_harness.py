@@ -32,9 +32,17 @@ class RecordingReplies:
     delivered: list[str] = field(default_factory=list)
     announced: list[str] = field(default_factory=list)
     fail_shows: int = 0
+    refuse_all: bool = False
+    refusals: int = 0
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
+    def _refuse_if_told(self) -> None:
+        if self.refuse_all:
+            self.refusals += 1
+            raise RuntimeError("403 Forbidden: Missing Access")
+
     async def show(self, job: Job, card: Card) -> ReplyTarget:
+        self._refuse_if_told()
         if self.fail_shows > 0:
             self.fail_shows -= 1
             raise RuntimeError("Discord is having a bad day")
@@ -43,11 +51,13 @@ class RecordingReplies:
         return replace(job.reply, message_id=job.reply.message_id or 4242)
 
     async def deliver(self, job: Job, card: Card) -> ReplyTarget:
+        self._refuse_if_told()
         self.delivered.append(job.id)
         await self._signal()
         return job.reply
 
     async def announce(self, job: Job) -> None:
+        self._refuse_if_told()
         self.announced.append(job.id)
         await self._signal()
 
@@ -181,6 +191,7 @@ async def running_engine(
         health,
         edit_interval_s=0.0,
         refresh_running_s=60,
+        retry_base_s=0.01,
         queue_positions=lambda: scheduler.queue_positions(),
     )
     listener.presenter = presenter

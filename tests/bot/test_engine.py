@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from bot.jobs import CancelPlace, FailureReason, JobState
+from bot.presenter import GIVE_UP_AFTER
 from bot.scheduler import CancelResult
 from client.fake import FakeConfig, Fault
 from tests.bot.engine_harness import make_job, running_engine
@@ -231,3 +232,31 @@ async def test_a_clashing_short_id_gets_a_fresh_one(tmp_path: Path) -> None:
         assert second.id != first.id
         assert (await engine.stored(first.id)).user_id == 7
         assert (await engine.stored(second.id)).user_id == 8
+
+
+async def test_a_video_discord_keeps_refusing_is_given_up_as_a_delivery_failure(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        job = await engine.scheduler.enqueue(make_job())
+        submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
+        engine.replies.refuse_all = True
+        engine.fake.set_state(submitted.request_id or "", "completed")
+        final = await engine.wait_final(job.id)
+        assert final.state is JobState.FAILED
+        assert final.failure_reason is FailureReason.DELIVERY_FAILED
+        assert final.video_url is not None
+        assert engine.replies.refusals == GIVE_UP_AFTER
+        assert engine.replies.announced == []
+
+
+async def test_an_end_discord_keeps_refusing_is_given_up_after_a_bounded_number_of_tries(
+    tmp_path: Path,
+) -> None:
+    async with running_engine(tmp_path, max_active=1) as engine:
+        blocker = await engine.scheduler.enqueue(make_job(user_id=1))
+        await engine.wait_state(blocker.id, JobState.IN_QUEUE)
+        waiting = await engine.scheduler.enqueue(make_job(user_id=2))
+        engine.replies.refuse_all = True
+        await engine.scheduler.cancel(waiting.id, by_user_id=2)
+        final = await engine.wait_final(waiting.id)
+        assert final.state is JobState.CANCELLED
+        assert engine.replies.refusals == GIVE_UP_AFTER
