@@ -16,6 +16,7 @@ from bot.jobs import JobState
 from bot.presenter import Presenter
 from bot.scheduler import Scheduler
 from bot.service_health import ServiceHealth
+from bot.services import JobServices
 from bot.settings import Settings
 from bot.store import JobStore
 from bot.tracker import Tracker
@@ -54,26 +55,15 @@ class AnimateBot(commands.Bot):
             edit_interval_s=settings.edit_interval_s,
             queue_positions=lambda: self.scheduler.queue_positions(),
         )
+        services = JobServices(store, api, self.presenter, self.locks, self.health)
         self.tracker = Tracker(
-            store,
-            api,
-            self.presenter,
-            self.locks,
-            self.health,
+            services,
             poll_min_s=settings.poll_min_s,
             poll_max_s=settings.poll_max_s,
             job_max_s=settings.job_max_s,
             on_released=lambda: self.scheduler.wake(),
         )
-        self.scheduler = Scheduler(
-            store,
-            api,
-            self.presenter,
-            self.locks,
-            self.health,
-            max_active=settings.max_active,
-            on_submitted=self.tracker.track,
-        )
+        self.scheduler = Scheduler(services, max_active=settings.max_active, on_submitted=self.tracker.track)
         self._engine: list[asyncio.Task[None]] = []
 
     async def setup_hook(self) -> None:

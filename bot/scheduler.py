@@ -23,12 +23,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.events import JobListener, JobLocks
 from bot.fairness import Member, fair_order, member_of, queue_positions
-from bot.jobs import ACTIVE_STATES, CancelPlace, FailureReason, Job, JobState, new_job_id, utcnow
-from bot.service_health import ServiceHealth
-from bot.store import JobExistsError, JobStore
-from client.api import RunComfyClient
+from bot.jobs import ACTIVE_STATES, CancelPlace, FailureReason, Job, JobState, new_job_id
+from bot.services import JobServices
+from bot.store import JobExistsError
 from client.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -73,25 +71,16 @@ def to_api_input(job: Job) -> AnimateInput:
 
 class Scheduler:
     def __init__(
-        self,
-        store: JobStore,
-        api: RunComfyClient,
-        listener: JobListener,
-        locks: JobLocks,
-        health: ServiceHealth,
-        *,
-        max_active: int,
-        on_submitted: Callable[[Job], None],
-        clock: Callable[[], datetime] = utcnow,
+        self, services: JobServices, *, max_active: int, on_submitted: Callable[[Job], None]
     ) -> None:
-        self._store = store
-        self._api = api
-        self._listener = listener
-        self._locks = locks
-        self._health = health
+        self._store = services.store
+        self._api = services.api
+        self._listener = services.listener
+        self._locks = services.locks
+        self._health = services.health
+        self._clock = services.clock
         self._max_active = max_active
         self._on_submitted = on_submitted
-        self._clock = clock
         self._wake = asyncio.Event()
         self._submissions: set[asyncio.Task[None]] = set()
         self._launching: set[str] = set()

@@ -15,11 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.events import JobListener, JobLocks
-from bot.jobs import CancelPlace, FailureReason, Job, JobState, utcnow
-from bot.service_health import ServiceHealth
-from bot.store import JobStore
-from client.api import RunComfyClient
+from bot.jobs import CancelPlace, FailureReason, Job, JobState
+from bot.services import JobServices
 from client.errors import AuthenticationError, NotFoundError, PaymentRequiredError, RunComfyError
 from client.models import Cancelled, Completed, Failed, InProgress, JobStatus, Queued
 
@@ -63,29 +60,24 @@ def apply_status(job: Job, status: JobStatus, now: datetime) -> Job:
 class Tracker:
     def __init__(
         self,
-        store: JobStore,
-        api: RunComfyClient,
-        listener: JobListener,
-        locks: JobLocks,
-        health: ServiceHealth,
+        services: JobServices,
         *,
         poll_min_s: float,
         poll_max_s: float,
         job_max_s: float,
         on_released: Callable[[], None] = lambda: None,
-        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         """``on_released`` is called whenever a job leaves RunComfy, freeing a slot for the scheduler."""
-        self._store = store
-        self._api = api
-        self._listener = listener
-        self._locks = locks
-        self._health = health
+        self._store = services.store
+        self._api = services.api
+        self._listener = services.listener
+        self._locks = services.locks
+        self._health = services.health
+        self._clock = services.clock
         self._poll_min_s = poll_min_s
         self._poll_max_s = poll_max_s
         self._job_max = timedelta(seconds=job_max_s)
         self._on_released = on_released
-        self._clock = clock
         self._follows: dict[str, _Follow] = {}
         self._wake = asyncio.Event()
         self._polls = asyncio.Semaphore(MAX_CONCURRENT_POLLS)

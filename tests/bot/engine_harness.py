@@ -16,6 +16,7 @@ from bot.presenter import Presenter
 from bot.render import Card
 from bot.scheduler import Scheduler
 from bot.service_health import ServiceHealth
+from bot.services import JobServices
 from bot.store import JobStore, open_store
 from bot.tracker import Tracker
 from client.api import RunComfyClient
@@ -170,20 +171,15 @@ async def running_engine(
     )
     locks, listener, replies = JobLocks(), WatchingListener(), RecordingReplies()
     health = ServiceHealth(cooldown=timedelta(seconds=service_cooldown_s))
+    services = JobServices(store, api, listener, locks, health)
     tracker = Tracker(
-        store,
-        api,
-        listener,
-        locks,
-        health,
+        services,
         poll_min_s=0.02,
         poll_max_s=0.1,
         job_max_s=job_max_s,
         on_released=lambda: scheduler.wake(),
     )
-    scheduler = Scheduler(
-        store, api, listener, locks, health, max_active=max_active, on_submitted=tracker.track
-    )
+    scheduler = Scheduler(services, max_active=max_active, on_submitted=tracker.track)
     presenter = Presenter(
         store,
         replies,
