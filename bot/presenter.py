@@ -111,6 +111,7 @@ class Presenter:
 
     async def run(self) -> None:
         while not self._stopping:
+            self._wake.clear()  # before the pass: a change during it must start another one
             if self._queue_dirty:
                 self._queue_dirty = False
                 try:
@@ -122,7 +123,6 @@ class Presenter:
                 self._mark_running_stale(reply, now)
                 if reply.dirty and reply.task is None and self._edit_allowed(reply, now):
                     reply.task = asyncio.create_task(self._flush(reply), name=f"reply-{reply.job.id}")
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._seconds_to_next(now))
 

@@ -128,11 +128,11 @@ class Scheduler:
 
     async def run(self) -> None:
         while not self._stopping:
+            self._wake.clear()  # before the pass: a wake-up during it must start another one
             try:
                 await self._fill_slots()
             except Exception:
                 log.exception("scheduler pass failed; trying again shortly")
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._seconds_to_next_check())
 

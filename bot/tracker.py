@@ -97,6 +97,7 @@ class Tracker:
 
     async def run(self) -> None:
         while not self._stopping:
+            self._wake.clear()
             now = self._clock()
             for follow in list(self._follows.values()):
                 if follow.due <= now and follow.job_id not in self._running:
@@ -104,7 +105,6 @@ class Tracker:
                     task = asyncio.create_task(self._poll(follow), name=f"poll-{follow.job_id}")
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._seconds_to_next_due())
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from pathlib import Path
+from typing import Any, cast
 
-from bot.jobs import CancelPlace, FailureReason, JobState
+from bot.jobs import CancelPlace, FailureReason, Job, JobState
 from bot.presenter import GIVE_UP_AFTER
 from bot.scheduler import CancelResult
+from bot.store import JobStore, open_store
 from client.fake import FakeConfig, Fault
 from tests.bot.engine_harness import make_job, running_engine
 
@@ -260,3 +263,35 @@ async def test_an_end_discord_keeps_refusing_is_given_up_after_a_bounded_number_
         final = await engine.wait_final(waiting.id)
         assert final.state is JobState.CANCELLED
         assert engine.replies.refusals == GIVE_UP_AFTER
+
+
+class QueueReadHeldBack:
+    """A store whose queue read returns what it saw, but only once the test lets it."""
+
+    def __init__(self, inner: JobStore) -> None:
+        self._inner = inner
+        self.read_done = asyncio.Event()
+        self.release = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def queued_jobs(self, limit: int | None = None) -> list[Job]:
+        seen = await self._inner.queued_jobs(limit)
+        self.read_done.set()
+        await self.release.wait()
+        return seen
+
+
+async def test_a_job_queued_during_a_scheduler_pass_is_not_left_waiting(tmp_path: Path) -> None:
+    inner = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'held.sqlite3'}")
+    held = QueueReadHeldBack(inner)
+    try:
+        async with running_engine(tmp_path, store=cast(JobStore, held)) as engine:
+            await asyncio.wait_for(held.read_done.wait(), 5)  # the first pass saw an empty queue
+            job = await engine.scheduler.enqueue(make_job())
+            held.release.set()
+            submitted = await engine.wait_state(job.id, JobState.IN_QUEUE, timeout=5)
+            assert submitted.request_id in engine.fake.jobs
+    finally:
+        await inner.close()
