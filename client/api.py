@@ -99,6 +99,7 @@ class RunComfyClient:
         self.base_url = base.rstrip("/")
         self._session = session
         self._owns_session = session is None
+        self._closed = False
         self.timeout_s = timeout_s
         self.max_attempts = max_attempts
         self.backoff_base_s = backoff_base_s
@@ -120,6 +121,7 @@ class RunComfyClient:
 
     async def close(self) -> None:
         """Close the session if this client created it."""
+        self._closed = True
         if self._owns_session and self._session is not None:
             await self._session.close()
             self._session = None
@@ -204,6 +206,8 @@ class RunComfyClient:
     # --- HTTP ---------------------------------------------------------------------------------------
 
     def _ensure_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("the RunComfy client is closed")
         if self._session is None:
             self._session = aiohttp.ClientSession()
             self._owns_session = True

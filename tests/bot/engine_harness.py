@@ -198,14 +198,17 @@ async def running_engine(
         async with api:
             if start_loops:
                 tasks = [asyncio.create_task(loop.run()) for loop in (scheduler, tracker, presenter)]
-            yield engine
+            try:
+                yield engine
+            finally:
+                # Stop everything that may still call RunComfy before the client closes.
+                await scheduler.stop(grace_s=2)
+                await tracker.stop()
+                await presenter.stop()
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
     finally:
-        await scheduler.stop(grace_s=2)
-        await tracker.stop()
-        await presenter.stop()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         if own_store:
             await store.close()
         await fake.stop()

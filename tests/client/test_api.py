@@ -501,3 +501,11 @@ async def test_fake_refuses_a_wrong_token(fake: FakeRunComfy) -> None:
         with pytest.raises(AuthenticationError):
             await api.submit(JOB)
     assert not fake.jobs
+
+
+async def test_a_closed_client_does_not_open_a_new_session() -> None:
+    client = RunComfyClient("rc-token-for-closing-0001", "http://127.0.0.1:9")
+    async with client:
+        pass
+    with pytest.raises(RuntimeError, match="closed"):
+        await client.status("req-1")
