@@ -31,6 +31,8 @@ DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=120, sock_connect=10)
 # Codes that mean the interaction webhook can no longer be used.
 DEAD_TOKEN_CODES = {10015, 50027}
+# Codes that mean the file itself will not be taken: too large, or no Attach Files permission.
+UPLOAD_REFUSED_CODES = {40005, 50013}
 
 
 class TokenExpiredError(Exception):
@@ -53,9 +55,9 @@ class DiscordReplies:
                 file = discord.File(io.BytesIO(video), filename=f"animate-{job.id}.mp4")
                 return await self._edit(job, embed=embed, view=None, attachments=[file])
             except discord.HTTPException as exc:
-                if exc.code != 40005 and exc.status != 413:
+                if exc.code not in UPLOAD_REFUSED_CODES and exc.status != 413:
                     raise
-                log.info("job %s: Discord refused the upload as too large; linking instead", job.id)
+                log.info("job %s: Discord refused the upload (%s); linking instead", job.id, exc.code)
         assert job.video_url is not None
         note = texts.video_too_large(job.locale, job.video_url)
         return await self._edit(job, content=note, embed=embed, view=None)

@@ -113,6 +113,24 @@ async def test_a_video_too_large_to_upload_is_linked_in_the_new_message(e2e: End
     assert_clean(e2e)
 
 
+@pytest.mark.double_config(token_ttl_s=TOKEN_TTL_S)
+@pytest.mark.runcomfy_config(manual=True)
+async def test_a_channel_without_attach_files_gets_the_video_as_a_link(e2e: EndToEnd) -> None:
+    discord = e2e.discord
+    handle, card, request_id = await queued_at_runcomfy(e2e)
+    expire_token(handle)
+    discord.deny_bot(discord.channel, attach_files=True)
+
+    e2e.runcomfy.set_state(request_id, "completed")
+    final = await handle.wait_original(showing("here is the link"), timeout=VIDEO_WAIT_S)
+    assert final.id == card.id
+    assert f"/media/{request_id}.mp4" in final.content
+    assert not has_video(final)
+    assert 403 in [r.status for r in discord.requests_to(CHANNEL_EDIT)]
+    assert "your video is ready" in (await wait_notice(e2e)).content
+    assert_clean(e2e)
+
+
 # ---- Discord answers 429 to edits ------------------------------------------------------------------------
 
 
