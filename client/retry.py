@@ -7,11 +7,13 @@ certainly was not accepted:
 
 * the connection could not be made (refused, DNS, TLS, or the connect timeout): nothing was sent;
 * HTTP 429: the request was rate limited, not processed;
-* HTTP 503: the service is unavailable and did not take the request.
+* HTTP 503 *that says so*: a ``Retry-After`` header is the server's word that it is not taking requests
+  now and the client should come back later.
 
 Everything else after the request may have left — a read timeout, a connection dropped after sending,
-HTTP 500/502/504 (or a 200 carrying code 500001), an answer that cannot be parsed — is *uncertain*: the
-client raises :class:`~client.errors.SubmissionUncertainError` and never sends a second POST.
+a bare 503, HTTP 500/502/504 (or a 200 carrying code 500001), an answer that cannot be parsed — is
+*uncertain*: the client raises :class:`~client.errors.SubmissionUncertainError` and never sends a second
+POST. A bare 503 may come from a proxy that timed out waiting for a server that did create the job.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def should_retry_submit(exc: BaseException) -> bool:
         return not exc.request_sent
     if isinstance(exc, RateLimitedError):
         return True
-    return isinstance(exc, ServerError) and exc.status == 503
+    return isinstance(exc, ServerError) and exc.status == 503 and exc.retry_after is not None
 
 
 def submission_uncertain(exc: BaseException) -> bool:

@@ -114,7 +114,8 @@ async def test_an_uncertain_submission_is_never_sent_twice(tmp_path: Path) -> No
 async def test_a_refused_submission_is_retried_and_charged_once(tmp_path: Path) -> None:
     async with running_engine(tmp_path) as engine:
         engine.fake.inject(
-            Fault.http(503, endpoint="submit", times=1), Fault.rate_limited(0, endpoint="submit")
+            Fault.http(503, endpoint="submit", times=1, retry_after=0),
+            Fault.rate_limited(0, endpoint="submit"),
         )
         job = await engine.scheduler.enqueue(make_job())
         await engine.wait_state(job.id, JobState.IN_QUEUE)

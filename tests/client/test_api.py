@@ -274,7 +274,7 @@ async def test_not_found_is_not_retried(
     "first",
     [
         {"status": 429, "payload": {"error_message": "slow"}},
-        {"status": 503, "payload": {"error_message": "unavailable"}},
+        {"status": 503, "payload": {"error_message": "unavailable"}, "headers": {"Retry-After": "1"}},
         {"exception": refused()},
     ],
 )
@@ -293,6 +293,7 @@ async def test_submit_is_retried_when_certainly_not_accepted(
     [
         {"status": 500, "payload": {"error_code": 500001, "error_message": "internal"}},
         {"status": 502, "body": "bad gateway"},
+        {"status": 503, "payload": {"error_message": "unavailable"}},
         {"status": 504, "body": "gateway timeout"},
         {"status": 200, "payload": {"error_code": 500001, "error_message": "internal"}},
         {"status": 200, "body": "not json"},
@@ -475,14 +476,24 @@ async def test_fake_failed_job_reports_its_error(fake: FakeRunComfy) -> None:
     assert "upstream exploded" in (status.error or "")
 
 
-async def test_fake_503_on_submit_is_retried_and_creates_one_job(
+async def test_fake_503_with_retry_after_on_submit_is_retried_and_creates_one_job(
     fake: FakeRunComfy, sleeps: RecordingSleep
 ) -> None:
-    fake.inject(Fault.http(503, endpoint="submit"))
+    fake.inject(Fault.http(503, endpoint="submit", retry_after=2))
     async with RunComfyClient(TOKEN, fake.base_url, sleep=sleeps) as api:
         await api.submit(JOB)
     assert len(fake.requests_to("submit")) == 2
     assert len(fake.jobs) == 1
+
+
+async def test_fake_bare_503_on_submit_is_uncertain_and_not_resent(
+    fake: FakeRunComfy, sleeps: RecordingSleep
+) -> None:
+    fake.inject(Fault.http(503, endpoint="submit"))
+    async with RunComfyClient(TOKEN, fake.base_url, sleep=sleeps) as api:
+        with pytest.raises(SubmissionUncertainError):
+            await api.submit(JOB)
+    assert len(fake.requests_to("submit")) == 1
 
 
 async def test_fake_drop_after_submit_is_uncertain_and_not_resent(

@@ -29,8 +29,8 @@ RATE_LIMITED = RateLimitedError("slow down", status=429)
 MALFORMED = MalformedResponseError("junk", status=200)
 
 
-def server(status: int) -> ServerError:
-    return ServerError("boom", status=status)
+def server(status: int, retry_after: float | None = None) -> ServerError:
+    return ServerError("boom", status=status, retry_after=retry_after)
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,7 @@ def test_reads_are_not_retried_on_definite_answers(exc: Exception) -> None:
     assert not should_retry_read(exc)
 
 
-@pytest.mark.parametrize("exc", [REFUSED, CONNECT_TIMEOUT, RATE_LIMITED, server(503)])
+@pytest.mark.parametrize("exc", [REFUSED, CONNECT_TIMEOUT, RATE_LIMITED, server(503, retry_after=5)])
 def test_submit_is_retried_only_when_certainly_not_accepted(exc: RunComfyError) -> None:
     assert should_retry_submit(exc)
     assert not submission_uncertain(exc)
@@ -64,7 +64,16 @@ def test_submit_is_retried_only_when_certainly_not_accepted(exc: RunComfyError) 
 
 @pytest.mark.parametrize(
     "exc",
-    [DROPPED, READ_TIMEOUT, server(500), server(502), server(504), ServerError("x", status=200), MALFORMED],
+    [
+        DROPPED,
+        READ_TIMEOUT,
+        server(500),
+        server(502),
+        server(503),
+        server(504),
+        ServerError("x", status=200),
+        MALFORMED,
+    ],
 )
 def test_submit_that_may_have_been_accepted_is_uncertain_never_retried(exc: RunComfyError) -> None:
     assert not should_retry_submit(exc)

@@ -55,7 +55,10 @@ async def test_status_errors_are_retried_and_the_job_completes(e2e: EndToEnd) ->
 
 async def test_refused_submits_are_retried_and_charge_once(e2e: EndToEnd) -> None:
     fake = e2e.runcomfy
-    fake.inject(Fault.http(503, endpoint="submit"), Fault.rate_limited(RETRY_AFTER_S, endpoint="submit"))
+    fake.inject(
+        Fault.http(503, endpoint="submit", retry_after=RETRY_AFTER_S),
+        Fault.rate_limited(RETRY_AFTER_S, endpoint="submit"),
+    )
     handle = await animate(e2e)
     await handle.wait_original(has_video, timeout=VIDEO_WAIT_S)
 
