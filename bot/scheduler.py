@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from bot.fairness import Member, fair_order, member_of, queue_positions
 from bot.jobs import ACTIVE_STATES, CancelPlace, FailureReason, Job, JobState, new_job_id
 from bot.services import JobServices
-from bot.store import JobExistsError
+from bot.store import JobExistsError, StaleJobError
 from client.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -43,8 +43,13 @@ from client.models import AnimateInput
 
 log = logging.getLogger(__name__)
 
-RETRY_AFTER_REFUSAL = timedelta(seconds=5)
 ID_ATTEMPTS = 5
+# After RunComfy refused a job or left its fate unknown, the queue pauses 5 s, doubling up to 5 minutes,
+# so one outage costs one job, not the whole queue.
+PAUSE_FIRST = timedelta(seconds=5)
+PAUSE_MAX = timedelta(minutes=5)
+SAVE_ATTEMPTS = 6
+CANCEL_RETRIES = 8
 IDLE_CHECK_S = 30.0
 
 
@@ -71,7 +76,12 @@ def to_api_input(job: Job) -> AnimateInput:
 
 class Scheduler:
     def __init__(
-        self, services: JobServices, *, max_active: int, on_submitted: Callable[[Job], None]
+        self,
+        services: JobServices,
+        *,
+        max_active: int,
+        on_submitted: Callable[[Job], None],
+        first_pause_s: float = PAUSE_FIRST.total_seconds(),
     ) -> None:
         self._store = services.store
         self._api = services.api
@@ -85,8 +95,11 @@ class Scheduler:
         self._submissions: set[asyncio.Task[None]] = set()
         self._launching: set[str] = set()
         self._not_before: datetime | None = None
+        self._pauses = 0
+        self._first_pause = timedelta(seconds=first_pause_s)
         self._last_served: dict[Member, datetime] = {}
         self._stopping = False
+        self._background: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         self._wake.set()
@@ -111,7 +124,8 @@ class Scheduler:
         return queue_positions(await self._store.queued_jobs(), self._last_served)
 
     async def recover(self) -> list[Job]:
-        """Resolve jobs whose POST was in flight when an earlier process died; returns them."""
+        """Resolve what an earlier process left half done: jobs whose POST was in flight (failed, never
+        resent; returned) and cancels that were promised but not yet made."""
         resolved = []
         for job in await self._store.find_by_state([JobState.SUBMITTING]):
             async with self._locks(job.id):
@@ -124,6 +138,9 @@ class Scheduler:
                 )
             self._listener.job_changed(failed)
             resolved.append(failed)
+        for job in await self._store.find_by_state([JobState.QUEUED, JobState.IN_QUEUE]):
+            if job.cancel_requested_by is not None:
+                await self.cancel(job.id, job.cancel_requested_by)
         return resolved
 
     async def run(self) -> None:
@@ -142,12 +159,16 @@ class Scheduler:
         self.wake()
         if self._submissions:
             await asyncio.wait(self._submissions, timeout=grace_s)
+        for task in self._background:
+            task.cancel()
+        if self._background:
+            await asyncio.wait(self._background)
 
     def _seconds_to_next_check(self) -> float:
         now = self._clock()
         waits = [IDLE_CHECK_S]
         for moment in (self._not_before, self._health.retry_at):
-            if moment is not None:
+            if moment is not None and moment > now:
                 waits.append(max((moment - now).total_seconds(), 0.05))
         return min(waits)
 
@@ -155,16 +176,20 @@ class Scheduler:
         now = self._clock()
         if self._stopping or not self._health.may_submit(now):
             return
-        if self._not_before is not None and now < self._not_before:
-            return
+        if self._not_before is not None:
+            if now < self._not_before:
+                return
+            self._not_before = None
         active = await self._store.count_in_states(list(ACTIVE_STATES))
         free = self._max_active - active - len(self._launching)
+        if self._health.degraded:
+            free = 1 - len(self._launching)  # probe with a single job until RunComfy accepts again
         if free <= 0:
             return
-        if self._health.degraded:
-            free = 1  # probe with a single job until RunComfy accepts again
         queued = fair_order(await self._store.queued_jobs(), self._last_served)
-        candidates = [j for j in queued if j.id not in self._launching]
+        if self._stopping:
+            return  # stop() may have returned while the queue was read
+        candidates = [j for j in queued if j.id not in self._launching and j.cancel_requested_by is None]
         for job in candidates[:free]:
             self._launching.add(job.id)
             self._last_served[member_of(job)] = now
@@ -176,29 +201,52 @@ class Scheduler:
         try:
             async with self._locks(job_id):
                 job = await self._store.get(job_id)
-                if job is None or job.state is not JobState.QUEUED:
+                if self._stopping or job is None or job.state is not JobState.QUEUED:
                     return
                 job = await self._store.save(job.moved_to(JobState.SUBMITTING, at=self._clock()))
             self._listener.job_changed(job)
             self._listener.queue_changed()
             # Shielded: a shutdown waits for the answer so that a request_id is never lost.
             outcome = await asyncio.shield(self._post(job))
-            async with self._locks(job_id):
-                current = await self._store.get(job_id)
-                assert current is not None
-                job = await self._store.save(outcome(current))
+            job = await self._save_outcome(job_id, outcome)
             self._listener.job_changed(job)
             if job.state is JobState.QUEUED:
                 self._listener.queue_changed()
             if job.state.is_at_runcomfy:
                 self._on_submitted(job)
             if job.cancel_requested_by is not None and job.state in (JobState.QUEUED, JobState.IN_QUEUE):
-                await self.cancel(job.id, job.cancel_requested_by)
+                await self._keep_cancel_promise(job.id, job.cancel_requested_by)
         except Exception:
             log.exception("job %s: submission bookkeeping failed", job_id)
         finally:
             self._launching.discard(job_id)
             self.wake()
+
+    async def _save_outcome(self, job_id: str, outcome: Callable[[Job], Job]) -> Job:
+        """Record what RunComfy answered, trying again while the store fails: an accepted job's
+        request_id exists nowhere else."""
+        for attempt in range(1, SAVE_ATTEMPTS + 1):
+            try:
+                async with self._locks(job_id):
+                    current = await self._store.get(job_id)
+                    assert current is not None
+                    return await self._store.save(outcome(current))
+            except StaleJobError:
+                raise
+            except Exception:
+                if attempt == SAVE_ATTEMPTS:
+                    raise
+                log.warning("job %s: could not record RunComfy's answer; trying again", job_id, exc_info=True)
+                await asyncio.sleep(0.5 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _pause(self, retry_after: float | None) -> None:
+        """Hold the queue after a refusal or an unknown outcome, longer each time in a row."""
+        pause = min(self._first_pause * 2**self._pauses, PAUSE_MAX)
+        if retry_after is not None:
+            pause = max(pause, timedelta(seconds=retry_after))
+        self._pauses += 1
+        self._not_before = self._clock() + pause
 
     async def _post(self, job: Job) -> Callable[[Job], Job]:
         """Send the paid POST once; returns how the stored job changes."""
@@ -211,23 +259,42 @@ class Scheduler:
             return lambda j: j.failed(FailureReason.REJECTED_INPUT, refusal, at=now())
         except (AuthenticationError, PaymentRequiredError) as exc:
             self._health.trip(type(exc).__name__, now())
+            self._listener.queue_changed()  # every waiting card now says the service is down
             return lambda j: j.moved_to(JobState.QUEUED, at=now())
         except SubmissionUncertainError as exc:
             uncertainty = str(exc)
             log.error("job %s: submission outcome unknown (%s); not resent", job.id, uncertainty)
+            self._pause(None)
             return lambda j: j.failed(FailureReason.SUBMISSION_INTERRUPTED, uncertainty, at=now())
         except (RateLimitedError, ServerError, APIConnectionError, APITimeoutError) as exc:
             log.warning("job %s: RunComfy did not take the job (%s); it stays queued", job.id, exc)
-            self._not_before = now() + RETRY_AFTER_REFUSAL
+            self._pause(exc.retry_after)
             return lambda j: j.moved_to(JobState.QUEUED, at=now())
         except (NotFoundError, RunComfyError) as exc:
             reason = exc.message
             log.error("job %s: RunComfy refused the job: %s", job.id, exc)
             return lambda j: j.failed(FailureReason.REJECTED_INPUT, reason, at=now())
-        self._health.recovered()
+        if self._health.degraded:
+            self._health.recovered()
+            self._listener.queue_changed()
+        self._pauses = 0
         request_id = submission.request_id
         log.info("job %s: accepted by RunComfy as %s", job.id, request_id)
         return lambda j: j.moved_to(JobState.IN_QUEUE, at=now(), request_id=request_id)
+
+    async def _keep_cancel_promise(self, job_id: str, by_user_id: int, attempt: int = 0) -> None:
+        """Cancel a job whose cancel was asked while its POST was in flight; while RunComfy cannot be
+        reached, try again in the background, longer apart each time."""
+        if await self.cancel(job_id, by_user_id) is not CancelResult.TRY_AGAIN or attempt >= CANCEL_RETRIES:
+            return
+
+        async def later() -> None:
+            await asyncio.sleep(min(5.0 * 2**attempt, 120.0))
+            await self._keep_cancel_promise(job_id, by_user_id, attempt + 1)
+
+        task = asyncio.create_task(later(), name=f"cancel-{job_id}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def cancel(self, job_id: str, by_user_id: int) -> CancelResult:
         async with self._locks(job_id):
