@@ -101,6 +101,8 @@ class Presenter:
         if reply is None:
             self._replies[job.id] = reply = _Reply(job)
         elif job.version >= reply.job.version:
+            if job.state is not reply.job.state:
+                reply.failures = 0  # an end state gets its own full count of tries
             reply.job = job
         reply.dirty = True
         self._wake.set()
@@ -118,6 +120,8 @@ class Presenter:
                     await self._refresh_positions()
                 except Exception:
                     log.exception("could not read the queue")
+            if self._stopping:
+                break
             now = self._clock()
             for reply in list(self._replies.values()):
                 self._mark_running_stale(reply, now)
@@ -175,6 +179,7 @@ class Presenter:
         reply.dirty = False
         job = reply.job
         try:
+            job = await self._latest(reply)
             if job.state is JobState.COMPLETED:
                 await self._finish(reply, deliver=True)
             elif job.state.is_terminal and not job.reply_final:
@@ -195,6 +200,15 @@ class Presenter:
                 self._replies.pop(reply.job.id, None)
                 self._locks.forget(reply.job.id)
             self._wake.set()
+
+    async def _latest(self, reply: _Reply) -> Job:
+        """The job as stored now: another writer (a cancel, a restart's recovery) may have moved it."""
+        stored = await self._store.get(reply.job.id)
+        if stored is not None and stored.version > reply.job.version:
+            if stored.state is not reply.job.state:
+                reply.failures = 0
+            reply.job = stored
+        return reply.job
 
     def _card(self, reply: _Reply) -> Card:
         return render_card(
@@ -225,13 +239,16 @@ class Presenter:
                     raise
                 detail = str(exc)
                 await self._save(reply, lambda j: j.failed(FailureReason.DELIVERY_FAILED, detail))
-                return  # the failed state is shown by the next flush
+                reply.dirty = True  # the next flush shows the failure and tells the member
+                return
             await self._remember_target(reply, target)
             await self._save(reply, lambda j: j.moved_to(JobState.DELIVERED))
         else:
             target = await self._port.show(job, self._card(reply))
             await self._remember_target(reply, target)
         reply.last_edit = self._clock()
+        # The mention goes out before reply_final is stored: after a crash in between the member may be
+        # told twice, never not at all.
         await self._port.announce(reply.job)
         await self._save(reply, lambda j: j.with_changes(reply_final=True))
 

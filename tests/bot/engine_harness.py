@@ -33,32 +33,37 @@ class RecordingReplies:
     delivered: list[str] = field(default_factory=list)
     announced: list[str] = field(default_factory=list)
     fail_shows: int = 0
+    fail_deliveries: int = 0
     refuse_all: bool = False
-    refusals: int = 0
+    refused: list[JobState] = field(default_factory=list)
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
-    def _refuse_if_told(self) -> None:
+    def _refuse_if_told(self, job: Job) -> None:
         if self.refuse_all:
-            self.refusals += 1
+            self.refused.append(job.state)
             raise RuntimeError("403 Forbidden: Missing Access")
 
     async def show(self, job: Job, card: Card) -> ReplyTarget:
-        self._refuse_if_told()
+        self._refuse_if_told(job)
         if self.fail_shows > 0:
             self.fail_shows -= 1
+            await self._signal()
             raise RuntimeError("Discord is having a bad day")
         self.shown.append((job.id, card))
         await self._signal()
         return replace(job.reply, message_id=job.reply.message_id or 4242)
 
     async def deliver(self, job: Job, card: Card) -> ReplyTarget:
-        self._refuse_if_told()
+        self._refuse_if_told(job)
+        if self.fail_deliveries > 0:
+            self.fail_deliveries -= 1
+            raise RuntimeError("Discord is having a bad day")
         self.delivered.append(job.id)
         await self._signal()
         return job.reply
 
     async def announce(self, job: Job) -> None:
-        self._refuse_if_told()
+        self._refuse_if_told(job)
         self.announced.append(job.id)
         await self._signal()
 
@@ -161,6 +166,7 @@ async def running_engine(
     store: JobStore | None = None,
     start_loops: bool = True,
     service_cooldown_s: float = 60.0,
+    first_pause_s: float = 0.05,
 ) -> AsyncIterator[Engine]:
     fake = FakeRunComfy(API_TOKEN, config or FakeConfig(manual=True, check_images=False))
     base_url = await fake.start()
@@ -179,7 +185,9 @@ async def running_engine(
         job_max_s=job_max_s,
         on_released=lambda: scheduler.wake(),
     )
-    scheduler = Scheduler(services, max_active=max_active, on_submitted=tracker.track)
+    scheduler = Scheduler(
+        services, max_active=max_active, on_submitted=tracker.track, first_pause_s=first_pause_s
+    )
     presenter = Presenter(
         store,
         replies,

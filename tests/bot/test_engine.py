@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
 from bot.jobs import CancelPlace, FailureReason, Job, JobState
 from bot.presenter import GIVE_UP_AFTER
-from bot.scheduler import CancelResult
+from bot.scheduler import IDLE_CHECK_S, CancelResult, to_api_input
 from bot.store import JobStore, open_store
 from client.fake import FakeConfig, Fault
 from tests.bot.engine_harness import make_job, running_engine
@@ -248,7 +249,7 @@ async def test_a_video_discord_keeps_refusing_is_given_up_as_a_delivery_failure(
         assert final.state is JobState.FAILED
         assert final.failure_reason is FailureReason.DELIVERY_FAILED
         assert final.video_url is not None
-        assert engine.replies.refusals == GIVE_UP_AFTER
+        assert engine.replies.refused.count(JobState.COMPLETED) == GIVE_UP_AFTER
         assert engine.replies.announced == []
 
 
@@ -263,7 +264,7 @@ async def test_an_end_discord_keeps_refusing_is_given_up_after_a_bounded_number_
         await engine.scheduler.cancel(waiting.id, by_user_id=2)
         final = await engine.wait_final(waiting.id)
         assert final.state is JobState.CANCELLED
-        assert engine.replies.refusals == GIVE_UP_AFTER
+        assert engine.replies.refused.count(JobState.CANCELLED) == GIVE_UP_AFTER
 
 
 class QueueReadHeldBack:
@@ -296,3 +297,88 @@ async def test_a_job_queued_during_a_scheduler_pass_is_not_left_waiting(tmp_path
             assert submitted.request_id in engine.fake.jobs
     finally:
         await inner.close()
+
+
+async def test_an_outage_costs_one_job_not_the_whole_queue(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, max_active=1, first_pause_s=30) as engine:
+        engine.fake.inject(Fault.http(502, endpoint="submit", times=None))
+        jobs = [await engine.scheduler.enqueue(make_job(user_id=u)) for u in (1, 2, 3)]
+        failed = await engine.wait_final(jobs[0].id)
+        assert failed.failure_reason is FailureReason.SUBMISSION_INTERRUPTED
+        assert len(engine.fake.requests_to("submit")) == 1
+        assert [(await engine.stored(j.id)).state for j in jobs[1:]] == [JobState.QUEUED, JobState.QUEUED]
+
+
+async def test_a_past_pause_no_longer_shortens_the_idle_wait(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, start_loops=False) as engine:
+        engine.fake.inject(Fault.rate_limited(0, endpoint="submit", times=None))
+        job = await engine.scheduler.enqueue(make_job())
+        await engine.scheduler._fill_slots()
+        await engine.listener.wait_for(
+            lambda: (
+                engine.listener.history[job.id][-2:]
+                == [
+                    JobState.SUBMITTING,
+                    JobState.QUEUED,
+                ]
+            )
+        )
+        assert engine.scheduler._seconds_to_next_check() <= 0.05
+        engine.fake.clear_faults()
+        await engine.listener.wait_for(lambda: engine.scheduler._not_before is not None)
+        engine.scheduler._not_before = engine.scheduler._clock() - timedelta(seconds=1)
+        assert engine.scheduler._seconds_to_next_check() == IDLE_CHECK_S
+
+
+async def test_stop_during_a_queue_read_submits_nothing(tmp_path: Path) -> None:
+    inner = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'held.sqlite3'}")
+    held = QueueReadHeldBack(inner)
+    try:
+        async with running_engine(tmp_path, store=cast(JobStore, held), start_loops=False) as engine:
+            job = await inner.create(make_job())
+            fill = asyncio.create_task(engine.scheduler._fill_slots())
+            await asyncio.wait_for(held.read_done.wait(), 5)
+            await engine.scheduler.stop()
+            held.release.set()
+            await fill
+            assert engine.fake.requests_to("submit") == []
+            assert (await engine.stored(job.id)).state is JobState.QUEUED
+    finally:
+        await inner.close()
+
+
+async def test_a_promised_cancel_is_kept_after_a_restart(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, start_loops=False) as engine:
+        at_runcomfy = await engine.store.create(make_job(user_id=1))
+        submission = await engine.api.submit(to_api_input(at_runcomfy))
+        await engine.store.save(
+            at_runcomfy.moved_to(JobState.SUBMITTING)
+            .moved_to(JobState.IN_QUEUE, request_id=submission.request_id)
+            .with_changes(cancel_requested_by=1)
+        )
+        waiting = await engine.store.create(make_job(user_id=2))
+        await engine.store.save(
+            waiting.moved_to(JobState.SUBMITTING)
+            .moved_to(JobState.QUEUED)
+            .with_changes(cancel_requested_by=2)
+        )
+        await engine.scheduler.recover()
+        assert (await engine.stored(at_runcomfy.id)).cancel_place is CancelPlace.RUNCOMFY
+        assert engine.fake.jobs[submission.request_id].status == "cancelled"
+        assert (await engine.stored(waiting.id)).cancel_place is CancelPlace.LOCAL
+        assert len(engine.fake.requests_to("submit")) == 1
+
+
+async def test_refused_progress_edits_do_not_use_up_the_tries_of_the_end(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        job = await engine.scheduler.enqueue(make_job())
+        submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
+        engine.replies.fail_shows = GIVE_UP_AFTER + 2
+        engine.presenter.job_changed(await engine.stored(job.id))
+        async with engine.replies.changed:
+            await engine.replies.changed.wait_for(lambda: engine.replies.fail_shows == 0)
+        engine.replies.fail_deliveries = 1
+        engine.fake.set_state(submitted.request_id or "", "completed")
+        final = await engine.wait_final(job.id)
+        assert final.state is JobState.DELIVERED
+        assert engine.replies.delivered == [job.id]
