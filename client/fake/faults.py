@@ -21,6 +21,7 @@ class Endpoint(enum.StrEnum):
 class FaultKind(enum.StrEnum):
     LATENCY = "latency"
     HTTP = "http"
+    HTTP_AFTER = "http_after"
     DROP_BEFORE = "drop_before"
     DROP_AFTER = "drop_after"
     MALFORMED = "malformed"
@@ -94,12 +95,19 @@ class Fault:
         error_code: int | None = None,
         message: str | None = None,
         retry_after: float | None = None,
+        after: bool = False,
     ) -> Fault:
-        """Answer ``status`` with the API's error body without processing the request (no job created)."""
+        """Answer ``status`` with the API's error body instead of the real answer.
+
+        By default the request is not processed (no job created). With ``after=True`` it is processed first
+        (a submit creates its job, a cancel cancels) and the error replaces the answer, as when a proxy gives
+        up on a server that did the work. ``after=True`` with ``retry_after`` is a scenario the real service
+        is not expected to produce: a 503 carrying ``Retry-After`` is the client's documented sign that the
+        request certainly was not accepted; arm it only to show what trusting that sign would cost.
+        """
         body = error_body(status, error_code=error_code, message=message)
-        return cls(
-            FaultKind.HTTP, Endpoint(endpoint), times, status=status, body=body, retry_after=retry_after
-        )
+        kind = FaultKind.HTTP_AFTER if after else FaultKind.HTTP
+        return cls(kind, Endpoint(endpoint), times, status=status, body=body, retry_after=retry_after)
 
     @classmethod
     def rate_limited(cls, retry_after: float = 1, *, endpoint: str = "any", times: int | None = 1) -> Fault:

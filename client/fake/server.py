@@ -278,14 +278,15 @@ class FakeRunComfy:
         if fault is not None and fault.kind is FaultKind.DROP_BEFORE:
             response = None
         elif fault is not None and fault.kind is FaultKind.HTTP:
-            headers = {} if fault.retry_after is None else {"Retry-After": _seconds_text(fault.retry_after)}
-            response = web.json_response(fault.body, status=fault.status, headers=headers)
+            response = _fault_answer(fault)
         elif fault is not None and fault.kind is FaultKind.ERROR_200:
             response = web.json_response(fault.body)
         else:
             response = await handler(request, body)
             if kind is FaultKind.DROP_AFTER:
                 response = None
+            elif fault is not None and fault.kind is FaultKind.HTTP_AFTER:
+                response = _fault_answer(fault)
             elif kind is FaultKind.MALFORMED:
                 response = _cut_in_half(response)
         self._record(request, endpoint, body, response, kind)
@@ -460,6 +461,11 @@ def _invalid(issues: list[FieldIssue]) -> web.Response:
     message = "; ".join(dict.fromkeys(issue.text for issue in issues))
     body = {**error_body(422, message=message), "detail": [issue.as_detail() for issue in issues]}
     return _json(body, 422)
+
+
+def _fault_answer(fault: Fault) -> web.Response:
+    headers = {} if fault.retry_after is None else {"Retry-After": _seconds_text(fault.retry_after)}
+    return web.json_response(fault.body, status=fault.status, headers=headers)
 
 
 def _cut_in_half(response: web.Response) -> web.Response:

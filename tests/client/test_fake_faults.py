@@ -129,6 +129,29 @@ async def test_a_drop_after_a_cancel_still_cancels(fake: FakeRunComfy, http: aio
     assert fake.jobs[request_id].status is JobStatus.CANCELLED
 
 
+async def test_an_http_fault_after_processing_leaves_the_job_created(
+    fake: FakeRunComfy, http: aiohttp.ClientSession
+) -> None:
+    fake.inject(Fault.http(502, endpoint="submit", after=True))
+    status, body = await call(http, "POST", fake.base_url + SUBMIT_PATH, json=valid_body())
+    assert (status, body["error_code"]) == (502, 500001)
+    assert "request_id" not in body
+    assert len(fake.jobs) == 1
+    (logged,) = fake.requests_to("submit")
+    assert (logged.status, logged.fault) == (502, FaultKind.HTTP_AFTER)
+
+
+async def test_an_http_fault_after_a_cancel_still_cancels(
+    fake: FakeRunComfy, http: aiohttp.ClientSession
+) -> None:
+    request_id = await submitted_id(http, fake)
+    fake.inject(Fault.http(503, endpoint="cancel", after=True, retry_after=3))
+    async with http.post(request_url(fake, request_id, "cancel")) as response:
+        assert response.status == 503
+        assert response.headers["Retry-After"] == "3"
+    assert fake.jobs[request_id].status is JobStatus.CANCELLED
+
+
 async def test_malformed_json_follows_real_processing(
     fake: FakeRunComfy, http: aiohttp.ClientSession
 ) -> None:

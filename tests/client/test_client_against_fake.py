@@ -1,0 +1,58 @@
+"""The client against the fake's more faithful behaviours: errors after acceptance, expired requests,
+each shape of the completed output, and refusals whose HTTP status is not the one a client expects."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from client.api import RunComfyClient
+from client.errors import SubmissionUncertainError
+from client.fake import FakeConfig, FakeRunComfy, Fault, FaultKind
+from client.models import AnimateInput
+from tests.client.conftest import TOKEN, RecordingSleep
+
+JOB = AnimateInput(prompt="a cat waves", first_frame_image_url="https://cdn.example/cat.png")
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeRunComfy]:
+    async with FakeRunComfy(TOKEN, FakeConfig(manual=True, check_images=False)) as double:
+        yield double
+
+
+@pytest.fixture
+async def api(fake: FakeRunComfy, sleeps: RecordingSleep) -> AsyncIterator[RunComfyClient]:
+    async with RunComfyClient(TOKEN, fake.base_url, sleep=sleeps, rand=lambda: 1.0) as client:
+        yield client
+
+
+# -- an error answered after the job was accepted ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+async def test_an_error_after_acceptance_is_uncertain_and_sent_once(
+    fake: FakeRunComfy, api: RunComfyClient, sleeps: RecordingSleep, status: int
+) -> None:
+    fake.inject(Fault.http(status, endpoint="submit", after=True))
+    with pytest.raises(SubmissionUncertainError) as caught:
+        await api.submit(JOB)
+    assert caught.value.status == status
+    [submit] = fake.requests_to("submit")
+    assert (submit.status, submit.fault) == (status, FaultKind.HTTP_AFTER)
+    assert len(fake.jobs) == 1  # the job exists at RunComfy though the client was told otherwise
+    assert sleeps.calls == []
+
+
+async def test_a_503_with_retry_after_is_trusted_as_not_accepted(
+    fake: FakeRunComfy, api: RunComfyClient, sleeps: RecordingSleep
+) -> None:
+    # Not a scenario RunComfy is expected to produce: it shows what the client's trust in Retry-After costs
+    # if a 503 that says "come back later" had in fact created the job.
+    fake.inject(Fault.http(503, endpoint="submit", retry_after=2, after=True))
+    accepted = await api.submit(JOB)
+    assert [r.status for r in fake.requests_to("submit")] == [503, 200]
+    assert sleeps.calls == [2]
+    assert len(fake.jobs) == 2
+    assert accepted.request_id == list(fake.jobs)[-1]
