@@ -52,8 +52,7 @@ class DiscordReplies:
         video = await self._download(job)
         if video is not None:
             try:
-                file = discord.File(io.BytesIO(video), filename=f"animate-{job.id}.mp4")
-                return await self._edit(job, embed=embed, view=None, attachments=[file])
+                return await self._edit(job, video=(f"animate-{job.id}.mp4", video), embed=embed, view=None)
             except discord.HTTPException as exc:
                 if exc.code not in UPLOAD_REFUSED_CODES and exc.status != 413:
                     raise
@@ -97,28 +96,37 @@ class DiscordReplies:
             job.reply.application_id, job.reply.interaction_token, client=self._bot
         )
 
-    async def _edit(self, job: Job, **fields: Any) -> ReplyTarget:
+    async def _edit(self, job: Job, *, video: tuple[str, bytes] | None = None, **fields: Any) -> ReplyTarget:
+        """Show ``fields`` on the job's reply, wherever it lives now; ``video`` is attached as a file (a
+        fresh one per request: a file object is read to its end by the first request that sends it)."""
         target = job.reply
         if target.fallback_message_id is None and self._token_alive(job):
             try:
                 message_id: Any = target.message_id if target.message_id is not None else "@original"
-                edited = await self._webhook(job).edit_message(message_id, **fields)
+                edited = await self._webhook(job).edit_message(message_id, **fields, **_attached(video))
             except discord.HTTPException as exc:
-                if exc.code not in DEAD_TOKEN_CODES and exc.status != 401:
+                if exc.code in DEAD_TOKEN_CODES or exc.status == 401:
+                    log.info(
+                        "job %s: the interaction token is no longer valid; editing in the channel", job.id
+                    )
+                    target = _with(target, token_expires_at=utcnow())  # never try the dead token again
+                elif isinstance(exc, discord.NotFound):
+                    log.info("job %s: the reply is gone (%s); carrying on in the channel", job.id, exc.code)
+                else:
                     raise
-                log.info("job %s: the interaction token is no longer valid; editing in the channel", job.id)
-                target = _with(target, token_expires_at=utcnow())  # never try the dead token again
             else:
                 return _with(target, message_id=edited.id)
         channel = self._bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         existing = target.fallback_message_id or target.message_id
         if existing is not None:
             try:
-                await channel.get_partial_message(existing).edit(**fields)
+                await channel.get_partial_message(existing).edit(**fields, **_attached(video))
                 return target
             except (discord.NotFound, discord.Forbidden) as exc:
                 log.info("job %s: cannot edit the reply in the channel (%s); posting anew", job.id, exc.code)
         sendable = _sendable(fields)
+        if video is not None:
+            sendable["files"] = _attached(video)["attachments"]
         moved = "\n".join(
             filter(None, [texts.card_moved(job.locale, job.user_id), sendable.pop("content", None)])
         )
@@ -157,11 +165,16 @@ def _with(target: ReplyTarget, **changes: Any) -> ReplyTarget:
     return replace(target, **changes)
 
 
+def _attached(video: tuple[str, bytes] | None) -> dict[str, Any]:
+    if video is None:
+        return {}
+    filename, data = video
+    return {"attachments": [discord.File(io.BytesIO(data), filename=filename)]}
+
+
 def _sendable(fields: dict[str, Any]) -> dict[str, Any]:
-    """Edit arguments as ``send`` takes them (``attachments`` become ``files``; no view means none)."""
-    sendable = {k: v for k, v in fields.items() if k not in ("attachments", "view")}
-    if fields.get("attachments"):
-        sendable["files"] = fields["attachments"]
+    """Edit arguments as ``send`` takes them (no view means none)."""
+    sendable = {k: v for k, v in fields.items() if k != "view"}
     if fields.get("view") is not None:
         sendable["view"] = fields["view"]
     return sendable

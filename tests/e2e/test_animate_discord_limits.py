@@ -18,6 +18,7 @@ from tests.e2e.helpers import (
     public_messages,
     run_to_completion,
     showing,
+    video_attachment,
     wait_notice,
 )
 
@@ -131,6 +132,41 @@ async def test_a_channel_without_attach_files_gets_the_video_as_a_link(e2e: EndT
     assert_clean(e2e)
 
 
+@pytest.mark.runcomfy_config(manual=True)
+async def test_a_reply_deleted_while_the_token_lives_still_gets_its_video(e2e: EndToEnd) -> None:
+    discord = e2e.discord
+    _, card, request_id = await queued_at_runcomfy(e2e)
+    discord.message(card.id).deleted = True
+
+    e2e.runcomfy.set_state(request_id, "completed")
+    moved = await discord.wait_for(
+        lambda: next((m for m in public_messages(discord) if has_video(m)), None), VIDEO_WAIT_S
+    )
+    assert "this job continues here" in moved.content
+    video = video_attachment(moved)
+    assert video is not None
+    assert discord.attachment_bytes(video)[1] == e2e.runcomfy.video
+    assert "your video is ready" in (await wait_notice(e2e)).content
+    assert_clean(e2e)
+
+
+@pytest.mark.double_config(token_ttl_s=TOKEN_TTL_S)
+@pytest.mark.runcomfy_config(manual=True)
+async def test_a_video_sent_again_after_the_token_died_is_whole(e2e: EndToEnd) -> None:
+    discord = e2e.discord
+    handle, card, request_id = await queued_at_runcomfy(e2e)
+    expire_token(handle)
+
+    e2e.runcomfy.set_state(request_id, "completed")  # the first request after expiry carries the file
+    final = await handle.wait_original(has_video, timeout=VIDEO_WAIT_S)
+    assert final.id == card.id
+    assert [r.status for r in discord.requests_to(WEBHOOK_EDIT) if r.status != 200] == [401]
+    video = video_attachment(final)
+    assert video is not None
+    assert discord.attachment_bytes(video)[1] == e2e.runcomfy.video
+    assert_clean(e2e)
+
+
 # ---- Discord answers 429 to edits ------------------------------------------------------------------------
 
 
@@ -231,7 +267,7 @@ async def test_cancel_while_generating_is_refused_plainly_and_the_job_completes(
     assert button["label"] == "Generating — can't cancel"
 
     # A member whose client still shows the earlier card presses its enabled button.
-    click = await e2e.discord.click(card, cancel_id(card))
+    click = await e2e.discord.click(card, cancel_id(card), stale=True)
     answer = await click.wait_original(showing("can't be cancelled"))
     final = await run_to_completion(e2e, handle, request_id)
 
