@@ -16,8 +16,7 @@ import io
 import aiohttp
 from PIL import Image, UnidentifiedImageError
 
-from client.fake.schema import FieldIssue
-from client.image_rules import MAX_FILE_BYTES, check_image
+from client.fake.schema import DECIMAL_MEGABYTE, FieldIssue, broken_image_validations, size_limit_bytes
 
 _CHUNK = 256 * 1024
 
@@ -27,11 +26,19 @@ class ImageUnavailable(Exception):
 
 
 async def check_image_url(
-    session: aiohttp.ClientSession, field: str, url: str, timeout_s: float
+    session: aiohttp.ClientSession,
+    field: str,
+    url: str,
+    timeout_s: float,
+    *,
+    megabyte_bytes: int = DECIMAL_MEGABYTE,
 ) -> list[FieldIssue]:
-    """Fetch ``url`` and return the issues the seed's rules find with it (empty when it passes)."""
+    """Fetch ``url`` and return the issues the seed's rules find with it (empty when it passes).
+
+    Rules that share an error text (width and height, say) are reported once per field.
+    """
     try:
-        data, size = await _fetch(session, url, timeout_s)
+        data, size = await _fetch(session, url, timeout_s, size_limit_bytes(megabyte_bytes))
     except ImageUnavailable as exc:
         return [FieldIssue(field, f"Could not fetch {field}: {exc}.", "image_fetch_failed", standalone=True)]
     try:
@@ -42,14 +49,15 @@ async def check_image_url(
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         msg = f"{field} does not point to a readable image."
         return [FieldIssue(field, msg, "image_unreadable", standalone=True)]
-    return [
-        FieldIssue(field, broken.message, "image_validation", standalone=True)
-        for broken in check_image(width, height, size)
-    ]
+    broken = broken_image_validations(width, height, size, megabyte_bytes=megabyte_bytes)
+    texts = dict.fromkeys(rule.validation_error for rule in broken)
+    return [FieldIssue(field, text, "image_validation", standalone=True) for text in texts]
 
 
-async def _fetch(session: aiohttp.ClientSession, url: str, timeout_s: float) -> tuple[bytes, int]:
-    """The image's bytes (at most the size limit's worth) and its size (capped just past the limit)."""
+async def _fetch(
+    session: aiohttp.ClientSession, url: str, timeout_s: float, limit_bytes: int
+) -> tuple[bytes, int]:
+    """The image's bytes (about ``limit_bytes`` at most) and its size (capped just past the limit)."""
     if url.startswith("data:"):
         return _decode_data_uri(url)
     if not url.startswith(("http://", "https://")):
@@ -61,7 +69,7 @@ async def _fetch(session: aiohttp.ClientSession, url: str, timeout_s: float) -> 
             buffer = bytearray()
             async for chunk in response.content.iter_chunked(_CHUNK):
                 buffer.extend(chunk)
-                if len(buffer) >= MAX_FILE_BYTES:
+                if len(buffer) >= limit_bytes:
                     break
             return bytes(buffer), len(buffer)
     except TimeoutError as exc:

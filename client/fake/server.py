@@ -27,7 +27,7 @@ from client.fake.faults import Endpoint, Fault, FaultBook, FaultKind, error_body
 from client.fake.images import check_image_url
 from client.fake.jobs import JobBoard, JobFailure, JobStatus, JobView, _Job
 from client.fake.media import padded_video, sample_video
-from client.fake.schema import IMAGE_FIELDS, MODEL_PATH, FieldIssue, validate_input
+from client.fake.schema import DECIMAL_MEGABYTE, IMAGE_FIELDS, MODEL_PATH, FieldIssue, validate_input
 
 _Handler = Callable[[web.Request, bytes], Awaitable[web.Response]]
 
@@ -40,6 +40,8 @@ class FakeConfig:
     once, the rest wait in the queue. ``video_size_bytes``: pad the served MP4 to exactly this size.
     ``check_images``: fetch and check the image URLs at submit time. ``other_tokens``: further valid
     tokens (other accounts), so a test can see a request refused to a token that did not make it.
+    ``megabyte_bytes``: how many bytes the seed's ``file_size_mb<`` rule counts as a megabyte (the seed does
+    not say; 10^6 by default, 2^20 for the other reading).
     """
 
     queue_s: float = 0.3
@@ -50,7 +52,12 @@ class FakeConfig:
     check_images: bool = True
     image_fetch_timeout_s: float = 5.0
     job_cost: float = 0.09
+    megabyte_bytes: int = DECIMAL_MEGABYTE
     other_tokens: tuple[str, ...] = field(default=(), repr=False)
+
+    def __post_init__(self) -> None:
+        if self.megabyte_bytes < 1:
+            raise ValueError("megabyte_bytes must be a positive number of bytes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,7 +360,11 @@ class FakeRunComfy:
         for name in IMAGE_FIELDS:
             if name in job_input:
                 issues += await check_image_url(
-                    self._session, name, job_input[name], self._config.image_fetch_timeout_s
+                    self._session,
+                    name,
+                    job_input[name],
+                    self._config.image_fetch_timeout_s,
+                    megabyte_bytes=self._config.megabyte_bytes,
                 )
         return issues
 
