@@ -65,6 +65,7 @@ class AnimateBot(commands.Bot):
         )
         self.scheduler = Scheduler(services, max_active=settings.max_active, on_submitted=self.tracker.track)
         self._engine: list[asyncio.Task[None]] = []
+        self._closing = False
 
     async def setup_hook(self) -> None:
         from cogs.translator import CommandTranslator
@@ -80,6 +81,16 @@ class AnimateBot(commands.Bot):
             asyncio.create_task(self.tracker.run(), name="tracker"),
             asyncio.create_task(self.presenter.run(), name="presenter"),
         ]
+        for task in self._engine:
+            task.add_done_callback(self._engine_stopped)
+
+    def _engine_stopped(self, task: asyncio.Task[None]) -> None:
+        """A loop of the engine ended on its own: without it jobs would stall, so the process stops and
+        its supervisor starts it again (every job is stored)."""
+        if task.cancelled() or self._closing:
+            return
+        log.critical("the %s loop stopped unexpectedly: %r; shutting down", task.get_name(), task.exception())
+        asyncio.get_running_loop().create_task(self.close())
 
     async def _resume_jobs(self) -> None:
         """Pick up every unfinished job where an earlier process left it."""
@@ -96,6 +107,9 @@ class AnimateBot(commands.Bot):
         log.info("connected as %s to %d servers", self.user, len(self.guilds))
 
     async def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
         await self.scheduler.stop()
         await self.tracker.stop()
         await self.presenter.stop()

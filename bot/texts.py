@@ -82,6 +82,16 @@ def guild_only(locale: str | None) -> str:
     return t(locale, "guild_only")
 
 
+# The channel permissions the bot needs to keep a job's reply alive after the interaction token dies.
+REQUIRED_CHANNEL_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
+
+
+def missing_permissions(locale: str | None, permissions: list[str]) -> str:
+    """The bot lacks ``permissions`` (names from :data:`REQUIRED_CHANNEL_PERMISSIONS`) in this channel."""
+    names = ", ".join(t(locale, f"permission.{name}") for name in permissions)
+    return shorten(t(locale, "missing_permissions", permissions=names), CONTENT_LIMIT)
+
+
 def service_unavailable(locale: str | None) -> str:
     """The bot cannot take jobs now (for example RunComfy refused its key or credits); no details."""
     return t(locale, "service_unavailable")

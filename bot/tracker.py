@@ -17,7 +17,13 @@ from datetime import datetime, timedelta
 
 from bot.jobs import CancelPlace, FailureReason, Job, JobState
 from bot.services import JobServices
-from client.errors import AuthenticationError, NotFoundError, PaymentRequiredError, RunComfyError
+from client.errors import (
+    CODE_FOREIGN_REQUEST,
+    AuthenticationError,
+    NotFoundError,
+    PaymentRequiredError,
+    RunComfyError,
+)
 from client.models import Cancelled, Completed, Failed, InProgress, JobStatus, Queued
 
 log = logging.getLogger(__name__)
@@ -152,7 +158,14 @@ class Tracker:
             result = await self._api.result(job.request_id)
         except NotFoundError:
             return await self._update(job_id, lambda j: j.failed(FailureReason.NOT_FOUND, at=self._clock()))
-        except (AuthenticationError, PaymentRequiredError) as exc:
+        except AuthenticationError as exc:
+            if exc.error_code != CODE_FOREIGN_REQUEST:
+                self._health.trip(type(exc).__name__, now)
+                return False
+            # The request belongs to another account (the key was changed): lost to this bot, not a
+            # reason to stop everyone's submissions.
+            return await self._update(job_id, lambda j: j.failed(FailureReason.NOT_FOUND, at=self._clock()))
+        except PaymentRequiredError as exc:
             self._health.trip(type(exc).__name__, now)
             return False
         except RunComfyError as exc:

@@ -36,6 +36,11 @@ def image_ref(attachment: discord.Attachment | None) -> ImageRef | None:
     )
 
 
+def missing_channel_permissions(permissions: discord.Permissions) -> list[str]:
+    """What the bot lacks here to keep a reply alive once the interaction token has died."""
+    return [name for name in texts.REQUIRED_CHANNEL_PERMISSIONS if not getattr(permissions, name)]
+
+
 def locale_of(interaction: discord.Interaction) -> str:
     return str(interaction.locale)
 
@@ -74,6 +79,12 @@ class Animate(commands.Cog):
         if not check.ok or first is None:
             await interaction.response.send_message(describe_all(check, locale), ephemeral=True)
             return
+        missing = missing_channel_permissions(interaction.app_permissions)
+        if missing:
+            await interaction.response.send_message(
+                texts.missing_permissions(locale, missing), ephemeral=True
+            )
+            return
         await interaction.response.defer(thinking=True)
         job = Job(
             id=new_job_id(),
@@ -90,7 +101,12 @@ class Animate(commands.Cog):
                 token_expires_at=interaction.created_at + INTERACTION_TOKEN_LIFETIME,
             ),
         )
-        await self.bot.scheduler.enqueue(job)
+        try:
+            await self.bot.scheduler.enqueue(job)
+        except Exception:
+            log.exception("job %s could not be stored", job.id)
+            await interaction.edit_original_response(content=texts.service_unavailable(locale))
+            return
         log.info("job %s queued for user %s in guild %s", job.id, job.user_id, job.guild_id)
 
     @animate.error

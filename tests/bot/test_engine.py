@@ -382,3 +382,13 @@ async def test_refused_progress_edits_do_not_use_up_the_tries_of_the_end(tmp_pat
         final = await engine.wait_final(job.id)
         assert final.state is JobState.DELIVERED
         assert engine.replies.delivered == [job.id]
+
+
+async def test_a_request_of_another_account_fails_that_job_only(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        job = await engine.scheduler.enqueue(make_job())
+        await engine.wait_state(job.id, JobState.IN_QUEUE)
+        engine.fake.inject(Fault.http(403, endpoint="result", error_code=403001, times=None))
+        failed = await engine.wait_final(job.id)
+        assert failed.failure_reason is FailureReason.NOT_FOUND
+        assert not engine.health.degraded

@@ -17,6 +17,7 @@ from bot.texts import (
     end_notice,
     guild_only,
     help_text,
+    missing_permissions,
     not_yours,
     service_unavailable,
     video_too_large,
@@ -162,3 +163,10 @@ def test_command_texts_cover_every_option_in_both_languages() -> None:
         for text in by_lang.values():
             assert 1 <= len(text) <= COMMAND_DESCRIPTION_LIMIT
     assert "1900" in texts["animate.prompt"]["ko"]
+
+
+@pytest.mark.parametrize(("locale", "word"), [("en-US", "Send Messages"), ("ko", "메시지 보내기")])
+def test_missing_permissions_are_named_in_the_members_language(locale: str, word: str) -> None:
+    text = missing_permissions(locale, ["send_messages", "embed_links"])
+    assert word in text
+    assert len(text) <= CONTENT_LIMIT

@@ -203,3 +203,21 @@ async def test_a_prompt_of_1900_characters_is_accepted_and_fits_discords_embed_l
         assert rules.embed_text_length(shown) <= rules.EMBED_TOTAL_MAX
     assert not refused_bodies(e2e.discord)
     assert_clean(e2e)
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ko"])
+async def test_a_channel_where_the_bot_cannot_post_is_refused_before_anything_is_stored(
+    e2e: EndToEnd, locale: str
+) -> None:
+    discord = e2e.discord
+    discord.deny_bot(discord.channel, send_messages=True)
+    handle = await animate(e2e, PROMPT, locale=locale)
+
+    assert await handle.wait_response() == CHANNEL_MESSAGE
+    answer = await handle.wait_original()
+    assert answer.ephemeral
+    assert text_pattern(locale, "missing_permissions").fullmatch(answer.content), answer.content
+    assert t(locale, "permission.send_messages") in answer.content
+    assert t(locale, "permission.view_channel") not in answer.content
+    assert e2e.runcomfy.requests == ()
+    assert [m for m in discord.messages() if not m.ephemeral] == []
