@@ -39,6 +39,7 @@ class AnimateBot(commands.Bot):
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
         )
+        from cogs.attachment_links import refresh_attachment_urls
         from cogs.replies import DiscordReplies
 
         self.settings = settings
@@ -63,7 +64,12 @@ class AnimateBot(commands.Bot):
             job_max_s=settings.job_max_s,
             on_released=lambda: self.scheduler.wake(),
         )
-        self.scheduler = Scheduler(services, max_active=settings.max_active, on_submitted=self.tracker.track)
+        self.scheduler = Scheduler(
+            services,
+            max_active=settings.max_active,
+            on_submitted=self.tracker.track,
+            refresh_urls=lambda urls: refresh_attachment_urls(self, urls),
+        )
         self._engine: list[asyncio.Task[None]] = []
         self._closing = False
 

@@ -20,9 +20,10 @@ import contextlib
 import dataclasses
 import enum
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
+from bot.attachment_urls import needing_refresh
 from bot.fairness import Member, fair_order, member_of, queue_positions
 from bot.jobs import ACTIVE_STATES, CancelPlace, FailureReason, Job, JobState, new_job_id
 from bot.services import JobServices
@@ -63,12 +64,19 @@ class CancelResult(enum.StrEnum):
     NOT_FOUND = "not_found"
 
 
-def to_api_input(job: Job) -> AnimateInput:
+UrlRefresher = Callable[[list[str]], Awaitable[Mapping[str, str]]]
+
+
+def to_api_input(job: Job, fresh_urls: Mapping[str, str] | None = None) -> AnimateInput:
+    """The API's input for ``job``; ``fresh_urls`` replaces expiring picture URLs with refreshed ones."""
     request = job.request
+    fresh = fresh_urls or {}
     return AnimateInput(
         prompt=request.prompt,
-        first_frame_image_url=request.image.url,
-        last_frame_image_url=request.last_frame.url if request.last_frame else None,
+        first_frame_image_url=fresh.get(request.image.url, request.image.url),
+        last_frame_image_url=(
+            fresh.get(request.last_frame.url, request.last_frame.url) if request.last_frame else None
+        ),
         resolution=request.resolution,
         duration=request.duration,
     )
@@ -81,8 +89,11 @@ class Scheduler:
         *,
         max_active: int,
         on_submitted: Callable[[Job], None],
+        refresh_urls: UrlRefresher | None = None,
         first_pause_s: float = PAUSE_FIRST.total_seconds(),
     ) -> None:
+        """``refresh_urls`` renews signed picture URLs that are about to expire (Discord's, for a job that
+        waited long in the queue); without it, URLs are sent as they were given."""
         self._store = services.store
         self._api = services.api
         self._listener = services.listener
@@ -91,6 +102,7 @@ class Scheduler:
         self._clock = services.clock
         self._max_active = max_active
         self._on_submitted = on_submitted
+        self._refresh_urls = refresh_urls
         self._wake = asyncio.Event()
         self._submissions: set[asyncio.Task[None]] = set()
         self._launching: set[str] = set()
@@ -199,6 +211,10 @@ class Scheduler:
 
     async def _submit(self, job_id: str) -> None:
         try:
+            queued = await self._store.get(job_id)
+            if queued is None or queued.state is not JobState.QUEUED:
+                return
+            fresh_urls = await self._fresh_urls(queued)  # before 'submitting': nothing is paid yet
             async with self._locks(job_id):
                 job = await self._store.get(job_id)
                 if self._stopping or job is None or job.state is not JobState.QUEUED:
@@ -207,7 +223,7 @@ class Scheduler:
             self._listener.job_changed(job)
             self._listener.queue_changed()
             # Shielded: a shutdown waits for the answer so that a request_id is never lost.
-            outcome = await asyncio.shield(self._post(job))
+            outcome = await asyncio.shield(self._post(job, fresh_urls))
             job = await self._save_outcome(job_id, outcome)
             self._listener.job_changed(job)
             if job.state is JobState.QUEUED:
@@ -248,11 +264,22 @@ class Scheduler:
         self._pauses += 1
         self._not_before = self._clock() + pause
 
-    async def _post(self, job: Job) -> Callable[[Job], Job]:
+    async def _fresh_urls(self, job: Job) -> Mapping[str, str]:
+        pictures = [job.request.image.url] + ([job.request.last_frame.url] if job.request.last_frame else [])
+        due = needing_refresh(pictures, self._clock())
+        if not due or self._refresh_urls is None:
+            return {}
+        try:
+            return await self._refresh_urls(due)
+        except Exception:
+            log.warning("job %s: could not refresh its picture links; sending them as they are", job.id)
+            return {}
+
+    async def _post(self, job: Job, fresh_urls: Mapping[str, str]) -> Callable[[Job], Job]:
         """Send the paid POST once; returns how the stored job changes."""
         now = self._clock
         try:
-            submission = await self._api.submit(to_api_input(job))
+            submission = await self._api.submit(to_api_input(job, fresh_urls))
         except InputValidationError as exc:
             refusal = exc.message
             log.info("job %s: RunComfy refused the input: %s", job.id, refusal)

@@ -14,7 +14,7 @@ from bot.events import JobLocks
 from bot.jobs import ImageRef, Job, JobRequest, JobState, ReplyTarget, new_job_id
 from bot.presenter import Presenter
 from bot.render import Card
-from bot.scheduler import Scheduler
+from bot.scheduler import Scheduler, UrlRefresher
 from bot.service_health import ServiceHealth
 from bot.services import JobServices
 from bot.store import JobStore, open_store
@@ -167,6 +167,7 @@ async def running_engine(
     start_loops: bool = True,
     service_cooldown_s: float = 60.0,
     first_pause_s: float = 0.05,
+    refresh_urls: UrlRefresher | None = None,
 ) -> AsyncIterator[Engine]:
     fake = FakeRunComfy(API_TOKEN, config or FakeConfig(manual=True, check_images=False))
     base_url = await fake.start()
@@ -186,7 +187,11 @@ async def running_engine(
         on_released=lambda: scheduler.wake(),
     )
     scheduler = Scheduler(
-        services, max_active=max_active, on_submitted=tracker.track, first_pause_s=first_pause_s
+        services,
+        max_active=max_active,
+        on_submitted=tracker.track,
+        refresh_urls=refresh_urls,
+        first_pause_s=first_pause_s,
     )
     presenter = Presenter(
         store,

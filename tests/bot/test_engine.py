@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -392,3 +392,24 @@ async def test_a_request_of_another_account_fails_that_job_only(tmp_path: Path) 
         failed = await engine.wait_final(job.id)
         assert failed.failure_reason is FailureReason.NOT_FOUND
         assert not engine.health.degraded
+
+
+async def test_a_picture_link_about_to_expire_is_refreshed_before_submission(tmp_path: Path) -> None:
+    soon = format(int(datetime.now(UTC).timestamp()) + 60, "x")
+    old_url = f"http://127.0.0.1:9/cat.png?ex={soon}&is=0&hm=aa"
+    asked: list[list[str]] = []
+
+    async def refresh(urls: list[str]) -> dict[str, str]:
+        asked.append(urls)
+        return {url: url.replace("hm=aa", "hm=fresh") for url in urls}
+
+    async with running_engine(tmp_path, refresh_urls=refresh) as engine:
+        job = make_job()
+        image = dataclasses.replace(job.request.image, url=old_url)
+        job = await engine.scheduler.enqueue(
+            dataclasses.replace(job, request=dataclasses.replace(job.request, image=image))
+        )
+        await engine.wait_state(job.id, JobState.IN_QUEUE)
+        assert asked == [[old_url]]
+        [submit] = engine.fake.requests_to("submit")
+        assert submit.json["first_frame_image_url"].endswith("hm=fresh")
