@@ -138,7 +138,7 @@ class Fault:
         body = error_body(500, error_code=error_code, message=message)
         return cls(FaultKind.ERROR_200, Endpoint(endpoint), times, body=body)
 
-    def matches(self, endpoint: Endpoint | None) -> bool:
+    def matches(self, endpoint: Endpoint) -> bool:
         return self.endpoint is Endpoint.ANY or self.endpoint == endpoint
 
 
@@ -173,7 +173,7 @@ class FaultBook:
         """Faults that still have uses left."""
         return tuple(armed.fault for armed in self._armed)
 
-    def take(self, endpoint: Endpoint | None) -> FaultPlan:
+    def take(self, endpoint: Endpoint) -> FaultPlan:
         """Consume every matching latency fault and the first matching other fault."""
         delays: list[float] = []
         answer: Fault | None = None

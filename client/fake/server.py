@@ -5,6 +5,9 @@ Choices where RunComfy's documentation is silent (kept conservative; see also ``
 * A body that is not JSON is answered 400 with ``error_code`` 422001 and a ``json_invalid`` detail.
 * ``?include_cost=true`` adds ``cost`` only to finished jobs' results (0 unless completed).
 * The video URL needs no token (like a CDN URL) and answers 404 until the job has completed.
+* A path or method the API does not have is answered 404 ``{"detail": "Not Found"}`` (the web framework's
+  own answer, with no ``error_code``, so it cannot be mistaken for an expired request, 404001). No token is
+  asked for and no fault is used up; the request is kept in :attr:`FakeRunComfy.unknown_requests`.
 * A fault's latency is spent before the request is processed; a client that gives up meanwhile may still
   find that its job was created, as with a slow real server.
 """
@@ -23,7 +26,7 @@ from typing import Any, Self
 import aiohttp
 from aiohttp import web
 
-from client.fake.faults import Endpoint, Fault, FaultBook, FaultKind, error_body
+from client.fake.faults import Endpoint, Fault, FaultBook, FaultKind, FaultPlan, error_body
 from client.fake.images import check_image_url
 from client.fake.jobs import JobBoard, JobFailure, JobStatus, JobView, _Job
 from client.fake.media import padded_video, sample_video
@@ -127,6 +130,11 @@ class FakeRunComfy:
     def requests(self) -> tuple[RecordedRequest, ...]:
         """Every request received so far, in order."""
         return tuple(self._requests)
+
+    @property
+    def unknown_requests(self) -> list[RecordedRequest]:
+        """Requests to a path or method the API does not have (a typo in the client, say)."""
+        return [r for r in self._requests if r.endpoint is None]
 
     def requests_to(self, endpoint: Endpoint | str) -> list[RecordedRequest]:
         """The requests received by one endpoint (``"any"`` for all of them)."""
@@ -276,7 +284,7 @@ class FakeRunComfy:
         self, request: web.Request, endpoint: Endpoint | None, handler: _Handler
     ) -> web.StreamResponse:
         body = await request.read()
-        plan = self._faults.take(endpoint)
+        plan = FaultPlan() if endpoint is None else self._faults.take(endpoint)
         for delay in plan.delays:
             await asyncio.sleep(delay)
         fault = plan.answer
@@ -415,7 +423,7 @@ class FakeRunComfy:
         return web.Response(body=self._video, content_type="video/mp4")
 
     async def _not_found(self, request: web.Request, body: bytes) -> web.Response:
-        return _error(404, message=f"No route for {request.method} {request.path}.")
+        return _json({"detail": "Not Found"}, 404)
 
     # -- helpers -----------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 from PIL import Image
 
-from client.fake import FakeConfig, FakeRunComfy, JobStatus
+from client.fake import FakeConfig, FakeRunComfy, Fault, JobStatus
 from client.fake.media import padded_video, sample_video
 
 TOKEN = "test-token"
@@ -533,10 +533,40 @@ async def test_wait_for_gives_up_after_its_timeout(fake: FakeRunComfy) -> None:
         await fake.wait_for(lambda: bool(fake.jobs), timeout=0.05)
 
 
-async def test_an_unknown_path_is_a_json_404(fake: FakeRunComfy, http: aiohttp.ClientSession) -> None:
-    status, body = await call(http, "GET", fake.base_url + "/v2/nothing")
-    assert (status, body["error_code"]) == (404, 404001)
-    assert fake.requests[-1].endpoint is None
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v2/nothing"),
+        ("GET", "/v1/request/{id}/status"),  # a typo: "request", not "requests"
+        ("GET", "/v1/requests/{id}/cancel"),  # the right path with the wrong method
+        ("POST", "/v1/requests/{id}/results"),
+    ],
+)
+async def test_an_unknown_route_is_a_plain_404_recorded_as_unknown(
+    fake: FakeRunComfy, http: aiohttp.ClientSession, method: str, path: str
+) -> None:
+    request_id = await submitted_id(http, fake)
+    status, body = await call(http, method, fake.base_url + path.format(id=request_id))
+    assert (status, body) == (404, {"detail": "Not Found"})  # no error_code: not an expired request
+    [unknown] = fake.unknown_requests
+    assert (unknown.method, unknown.endpoint, unknown.status) == (method, None, 404)
+    assert fake.jobs[request_id].status is JobStatus.IN_QUEUE
+
+
+async def test_an_unknown_route_uses_no_fault(fake: FakeRunComfy, http: aiohttp.ClientSession) -> None:
+    fake.inject(Fault.http(500))
+    assert (await call(http, "GET", fake.base_url + "/v2/nothing"))[0] == 404
+    assert len(fake.pending_faults) == 1
+    assert (await submit(http, fake))[0] == 500
+
+
+async def test_known_routes_are_not_unknown(fake: FakeRunComfy, http: aiohttp.ClientSession) -> None:
+    request_id = await submitted_id(http, fake)
+    for method, action in (("GET", "status"), ("GET", "result"), ("POST", "cancel")):
+        await call(http, method, request_url(fake, request_id, action))
+    await call(http, "GET", request_url(fake, str(uuid.uuid4()), "status"))
+    assert len(fake.requests) == 5
+    assert fake.unknown_requests == []
 
 
 # -- standalone ----------------------------------------------------------------------------------------------

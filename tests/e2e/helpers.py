@@ -1,5 +1,6 @@
 """Shared helpers for end-to-end tests of the real bot: invoking /animate, reading the job card, and the
-checks every test makes (no unknown routes, no refused bodies, no secret in the bot's output).
+checks every test makes (no unknown Discord or RunComfy routes, no refused bodies, no secret in the bot's
+output).
 
 Readers take a :class:`StoredMessage` or one of its payloads (``versions(message)`` gives every payload a
 message has shown, so a test can look at the waiting card after the job has finished).
@@ -164,9 +165,11 @@ def refused_bodies(discord: DiscordDouble) -> list[Any]:
 
 
 def assert_clean(e2e: EndToEnd, *, secrets: Sequence[str] = ()) -> None:
-    """No unknown Discord route, no refused body, and no token or key in the bot's output."""
+    """No unknown Discord or RunComfy route, no refused body, and no token or key in the bot's output."""
     discord = e2e.discord
     assert not discord.unknown_requests, discord.unknown_requests
+    unknown_api = [f"{r.method} {r.path}" for r in e2e.runcomfy.unknown_requests]
+    assert not unknown_api, f"the bot called routes RunComfy does not have: {unknown_api}"
     assert not refused_bodies(discord), refused_bodies(discord)
     output = e2e.bot.output()
     tokens = [discord.token, RUNCOMFY_TOKEN, *(r.token for r in discord.world.interactions.values())]

@@ -3,9 +3,21 @@ request that expires at RunComfy, and refusals whose status is not the one a cli
 
 from __future__ import annotations
 
+import aiohttp
+import pytest
+
 from client.fake import Fault, FaultKind
 from tests.conftest import EndToEnd
-from tests.e2e.helpers import animate, assert_clean, cancel_button, message_text, showing, wait_notice
+from tests.e2e.helpers import (
+    VIDEO_WAIT_S,
+    animate,
+    assert_clean,
+    cancel_button,
+    has_video,
+    message_text,
+    showing,
+    wait_notice,
+)
 
 FAILED_TITLE = "The video couldn't be made"
 NOT_RESENT = "to avoid charging twice it was not resent"
@@ -28,3 +40,14 @@ async def test_a_submit_answered_502_after_acceptance_fails_without_resending(e2
     assert "your video failed" in (await wait_notice(e2e)).content
     assert len(fake.requests_to("submit")) == 1
     assert_clean(e2e)
+
+
+async def test_a_call_to_a_route_runcomfy_does_not_have_fails_the_clean_check(e2e: EndToEnd) -> None:
+    handle = await animate(e2e)
+    await handle.wait_original(has_video, timeout=VIDEO_WAIT_S)
+    assert_clean(e2e)  # the bot's own calls all went to routes the API has
+
+    async with aiohttp.ClientSession() as http, http.get(f"{e2e.runcomfy.base_url}/v1/request/x/status") as r:
+        assert r.status == 404
+    with pytest.raises(AssertionError, match="GET /v1/request/x/status"):
+        assert_clean(e2e)
