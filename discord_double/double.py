@@ -96,6 +96,8 @@ class DiscordDouble:
         self.config = config or DoubleConfig()
         self.world = World(self.config)
         self.limiter = RateLimiter()
+        if self.config.global_rate_limit_per_s is not None:
+            self.set_global_rate_limit(self.config.global_rate_limit_per_s)
         self._changed = asyncio.Condition()
         self.rest = RestApi(self.world, self.limiter, self._notify, lambda: self.gateway_url)
         self.gateway = Gateway(self.world, self._notify, lambda: self.gateway_url)
@@ -201,15 +203,56 @@ class DiscordDouble:
 
     # ---- rules a test can change ---------------------------------------------------------------------
 
-    def set_rate_limit(self, route_key: str, limit: int | None, per_s: float = 1.0) -> None:
-        """Limit ``"PATCH /channels/{channel_id}/messages/{message_id}"`` (etc.); ``None`` removes it."""
-        self.limiter.set_rule(route_key, RateLimitRule(limit, per_s) if limit is not None else None)
+    def set_rate_limit(
+        self, route_key: str, limit: int | None, per_s: float = 1.0, *, shared: bool = False
+    ) -> None:
+        """Limit ``"PATCH /channels/{channel_id}/messages/{message_id}"`` (etc.); ``None`` removes it.
+        ``shared`` makes its 429s say ``X-RateLimit-Scope: shared`` (a limit on the resource)."""
+        rule = RateLimitRule(limit, per_s, "shared" if shared else "user") if limit is not None else None
+        self.limiter.set_rule(route_key, rule)
+
+    def set_global_rate_limit(self, limit: int | None, per_s: float = 1.0) -> None:
+        """Limit all bot-token requests together (e.g. 50 per second); interaction routes are exempt.
+        ``None`` (the default in tests) turns it off."""
+        self.limiter.set_global(RateLimitRule(limit, per_s) if limit is not None else None)
+
+    def inject(
+        self,
+        route_key: str,
+        status: int,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next ``times`` requests to ``route_key`` with ``status`` before any rule or handler
+        looks at them (a 5xx with Discord's JSON body by default; a 429 without ``Via``, as Cloudflare
+        sends, unless ``headers`` carries one). Each planted answer is recorded in :attr:`requests`."""
+        if route_key not in self.rest.route_keys():
+            raise DoubleError(f"the double has no route {route_key!r}")
+        self.rest.faults.plant(route_key, status, body, dict(headers or {}), times)
+
+    def expire_attachment(self, attachment_id: int | str) -> None:
+        """Make the CDN answer 404 for this attachment, whatever its URL's signature says."""
+        try:
+            self.world.files[int(attachment_id)].expired = True
+        except KeyError:
+            raise DoubleError(f"no attachment {attachment_id} on the CDN") from None
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the double's wall clock forward: messages age, CDN links expire, new ids carry it."""
+        self.world.clock.advance(seconds)
+
+    def now(self) -> float:
+        """The double's wall-clock time (Unix seconds)."""
+        return self.world.clock.time()
 
     def deny_bot(self, channel: ChannelSpec, **permissions: bool) -> None:
         """Take permissions from the bot in one channel, e.g. ``deny_bot(ch, attach_files=True)``."""
         channel.bot_denied |= Permissions(**permissions).value
 
     def set_upload_limit(self, size: int, guild: GuildSpec | None = None) -> None:
+        """Set the per-file upload limit; GUILD_CREATE then says the matching boost tier (≥ 100 MiB: 3,
+        ≥ 50 MiB: 2, else 0), so ``guild.filesize_limit`` in discord.py agrees on the next connection."""
         (guild or self.guild).upload_limit = size
 
     # ---- reading what happened -----------------------------------------------------------------------
@@ -224,7 +267,8 @@ class DiscordDouble:
 
     @property
     def unknown_requests(self) -> list[RecordedRequest]:
-        """Requests to routes the double does not know (each was answered 404)."""
+        """Requests to routes the double does not know (answered 404, or 405 for a known path with another
+        method)."""
         return [r for r in self.world.requests if r.route == "<unknown>"]
 
     def messages(
@@ -325,12 +369,19 @@ class DiscordDouble:
         roles: Sequence[RoleSpec] = (),
         locale: str = "en-US",
         values: Sequence[str] | None = None,
+        stale: bool = False,
     ) -> InteractionHandle:
-        """Press the component ``custom_id`` on ``message`` (a button, or a select with ``values``)."""
+        """Press the component ``custom_id`` on ``message`` (a button, or a select with ``values``).
+
+        Discord's clients do not let anyone press a disabled component, so that raises DoubleError;
+        ``stale=True`` plays a client still showing an older version of the message, where the
+        component was enabled (or present at all), and sends the press anyway."""
+        versions = [message.payload] + (list(reversed(message.history)) if stale else [])
         component = next(
             (
                 c
-                for row in message.components
+                for version in versions
+                for row in version.get("components") or []
                 for c in row.get("components", [])
                 if c.get("custom_id") == custom_id
             ),
@@ -338,6 +389,11 @@ class DiscordDouble:
         )
         if component is None:
             raise DoubleError(f"message {message.id} has no component {custom_id!r}")
+        if component.get("disabled") and not stale:
+            raise DoubleError(
+                f"component {custom_id!r} of message {message.id} is disabled; "
+                "pass stale=True to press it as a client showing an older version"
+            )
         found = self.world.find_channel(message.channel_id)
         if found is None:
             raise DoubleError("the message is not in a known channel")

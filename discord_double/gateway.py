@@ -188,7 +188,12 @@ class Gateway:
         await self._dispatch(session, "READY", ready)
         if intents & Intents(guilds=True).value:
             for guild in world.guilds:
-                guild_payload = payloads.guild_create(guild, world.bot, world.bot_role_ids[guild.id])
+                guild_payload = payloads.guild_create(
+                    guild,
+                    world.bot,
+                    world.bot_role_ids[guild.id],
+                    with_members=bool(intents & Intents(members=True).value),
+                )
                 await self._dispatch(session, "GUILD_CREATE", guild_payload)
         session.guilds_sent = True
         return session

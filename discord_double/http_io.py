@@ -16,18 +16,25 @@ JSON_HEADERS = {"Content-Type": "application/json", "Via": "1.1 google"}
 
 @dataclass
 class Reply:
-    """An answer before it becomes an aiohttp response; ``body`` None means 204 without a body."""
+    """An answer before it becomes an aiohttp response; ``body`` None means 204 without a body, a ``str``
+    body is sent as plain text (as Cloudflare's pages are), and ``via`` False drops the ``Via`` header."""
 
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    via: bool = True
 
     def to_response(self) -> web.Response:
         headers = CIMultiDict(JSON_HEADERS)
+        if not self.via:
+            del headers["Via"]
         headers.update(self.headers)
         if self.body is None and self.status == 204:
             del headers["Content-Type"]
             return web.Response(status=204, headers=headers)
+        if isinstance(self.body, str):
+            headers["Content-Type"] = "text/plain; charset=utf-8"
+            return web.Response(status=self.status, body=self.body.encode(), headers=headers)
         return web.Response(status=self.status, body=json.dumps(self.body).encode(), headers=headers)
 
 

@@ -14,18 +14,21 @@ if TYPE_CHECKING:
     from discord.types.role import Role
     from discord.types.user import User
 
+from discord_double import rules
 from discord_double.state import (
     ChannelSpec,
     GuildSpec,
     RoleSpec,
     UserSpec,
+    snowflake_time,
 )
 
 JSON = dict[str, Any]
 
 
-def iso_now() -> str:
-    return datetime.now(UTC).isoformat()
+def iso_time(seconds: float) -> str:
+    """Unix seconds as Discord's ISO 8601 timestamps."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat()
 
 
 def user(spec: UserSpec) -> User:
@@ -50,8 +53,9 @@ def bot_user(spec: UserSpec) -> User:
     return payload
 
 
-def role(spec: RoleSpec) -> Role:
-    return {
+def role(spec: RoleSpec, *, bot_id: int | None = None) -> Role:
+    """A role; ``bot_id`` marks it as that bot's own managed role (as Discord makes on invite)."""
+    payload: Role = {
         "id": str(spec.id),
         "name": spec.name,
         "color": 0,
@@ -59,10 +63,13 @@ def role(spec: RoleSpec) -> Role:
         "hoist": False,
         "position": spec.position,
         "permissions": str(spec.permissions),
-        "managed": False,
+        "managed": bot_id is not None,
         "mentionable": False,
         "flags": 0,
     }
+    if bot_id is not None:
+        payload["tags"] = {"bot_id": str(bot_id)}
+    return payload
 
 
 def member(spec: UserSpec, roles: Sequence[int], *, permissions: int | None = None) -> JSON:
@@ -105,12 +112,13 @@ def channel(spec: ChannelSpec, guild_id: int, bot_id: int) -> JSON:
     }
 
 
-def guild_create(guild: GuildSpec, bot: UserSpec, bot_role_id: int) -> JSON:
-    """GUILD_CREATE as a bot with only the ``guilds`` intent receives it."""
+def guild_create(guild: GuildSpec, bot: UserSpec, bot_role_id: int, *, with_members: bool = False) -> JSON:
+    """GUILD_CREATE: with only the ``guilds`` intent its members are the bot alone; ``with_members``
+    (the privileged ``members`` intent) lists everyone."""
+    tier = rules.premium_tier_for(guild.upload_limit)
     members = [member(bot, [bot_role_id])]
-    owner = next((m for m in guild.members if m.id == guild.owner_id), None)
-    if owner is not None:
-        members.append(member(owner, guild.member_roles.get(owner.id, [])))
+    if with_members:
+        members += [member(m, guild.member_roles.get(m.id, [])) for m in guild.members]
     return {
         "id": str(guild.id),
         "name": guild.name,
@@ -126,7 +134,7 @@ def guild_create(guild: GuildSpec, bot: UserSpec, bot_role_id: int) -> JSON:
         "verification_level": 0,
         "default_message_notifications": 1,
         "explicit_content_filter": 0,
-        "roles": [role(r) for r in guild.roles],
+        "roles": [role(r, bot_id=bot.id if r.id == bot_role_id else None) for r in guild.roles],
         "emojis": [],
         "stickers": [],
         "features": [],
@@ -137,8 +145,8 @@ def guild_create(guild: GuildSpec, bot: UserSpec, bot_role_id: int) -> JSON:
         "system_channel_flags": 0,
         "rules_channel_id": None,
         "vanity_url_code": None,
-        "premium_tier": 0,
-        "premium_subscription_count": 0,
+        "premium_tier": tier,
+        "premium_subscription_count": {0: 0, 2: 7, 3: 14}[tier],
         "preferred_locale": guild.preferred_locale,
         "public_updates_channel_id": None,
         "safety_alerts_channel_id": None,
@@ -257,7 +265,7 @@ def message(
         "channel_id": str(channel_id),
         "author": user(author),
         "content": str(body.get("content") or ""),
-        "timestamp": iso_now(),
+        "timestamp": iso_time(snowflake_time(message_id)),
         "edited_timestamp": None,
         "tts": bool(body.get("tts", False)),
         "mention_everyone": False,

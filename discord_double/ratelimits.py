@@ -6,15 +6,21 @@ import hashlib
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+Scope = Literal["user", "shared", "global"]
 
 
 @dataclass(frozen=True)
 class RateLimitRule:
-    """``limit`` requests per ``per_s`` seconds for each value of the route's major parameter."""
+    """``limit`` requests per ``per_s`` seconds for each value of the route's major parameter.
+
+    ``scope`` is what a 429 of this rule says in ``X-RateLimit-Scope``: ``user`` (the bot's own bucket)
+    or ``shared`` (a limit on the resource that every caller shares)."""
 
     limit: int
     per_s: float
+    scope: Literal["user", "shared"] = "user"
 
 
 @dataclass
@@ -30,12 +36,22 @@ class Verdict:
     allowed: bool
     headers: dict[str, str]
     retry_after: float = 0.0
+    scope: Scope = "user"
+
+    @property
+    def is_global(self) -> bool:
+        return self.scope == "global"
 
     def body(self) -> dict[str, Any]:
-        return {"message": "You are being rate limited.", "retry_after": self.retry_after, "global": False}
+        return {
+            "message": "You are being rate limited.",
+            "retry_after": self.retry_after,
+            "global": self.is_global,
+        }
 
 
-# Discord's documented per-channel message limits and its usual webhook bucket.
+# Buckets close to what Discord's headers show for these routes; Discord does not publish its numbers
+# and may change them, so tests that depend on one set it with ``set_rule``.
 DEFAULT_RULES: dict[str, RateLimitRule] = {
     "POST /channels/{channel_id}/messages": RateLimitRule(5, 5.0),
     "PATCH /channels/{channel_id}/messages/{message_id}": RateLimitRule(5, 5.0),
@@ -50,7 +66,34 @@ class RateLimiter:
     """Counts requests per (route, major parameter) in fixed windows and decides 200 or 429."""
 
     rules: dict[str, RateLimitRule] = field(default_factory=lambda: dict(DEFAULT_RULES))
+    global_rule: RateLimitRule | None = None
     _windows: dict[tuple[str, str], _Window] = field(default_factory=dict)
+    _global_window: _Window | None = None
+
+    def set_global(self, rule: RateLimitRule | None) -> None:
+        """Limit every bot-token request together (``None``: no global limit)."""
+        self.global_rule = rule
+        self._global_window = None
+
+    def check_global(self, *, now: float | None = None) -> Verdict | None:
+        """Count one bot-token request against the global limit; ``None`` when there is none."""
+        rule = self.global_rule
+        if rule is None:
+            return None
+        now = time.monotonic() if now is None else now
+        window = self._global_window
+        if window is None or now - window.started >= rule.per_s:
+            window = self._global_window = _Window(started=now)
+        if window.count < rule.limit:
+            window.count += 1
+            return Verdict(True, {})
+        retry_after = max(rule.per_s - (now - window.started), 0.0)
+        headers = {
+            "X-RateLimit-Global": "true",
+            "X-RateLimit-Scope": "global",
+            "Retry-After": str(math.ceil(retry_after)),
+        }
+        return Verdict(False, headers, round(retry_after, 3), scope="global")
 
     def set_rule(self, route_key: str, rule: RateLimitRule | None) -> None:
         """Configure (or with ``None`` remove) the limit of ``"METHOD /route/{template}"``."""
@@ -78,9 +121,9 @@ class RateLimiter:
         }
         if window.count >= rule.limit:
             headers["X-RateLimit-Remaining"] = "0"
-            headers["X-RateLimit-Scope"] = "user"
+            headers["X-RateLimit-Scope"] = rule.scope
             headers["Retry-After"] = str(math.ceil(reset_after))
-            return Verdict(False, headers, round(reset_after, 3))
+            return Verdict(False, headers, round(reset_after, 3), scope=rule.scope)
         window.count += 1
         headers["X-RateLimit-Remaining"] = str(rule.limit - window.count)
         return Verdict(True, headers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 import time
@@ -13,6 +14,9 @@ from aiohttp import web
 from discord import Permissions
 
 from discord_double import payloads, rules
+from discord_double.command_rules import command_errors
+from discord_double.edit_budget import OldMessageEditBudget
+from discord_double.faults import FaultPlan
 from discord_double.http_io import Body, Reply, read_body
 from discord_double.ratelimits import RateLimiter
 from discord_double.state import GuildSpec, InteractionRecord, RecordedRequest, StoredMessage
@@ -97,9 +101,14 @@ class RestApi:
         limiter: RateLimiter,
         on_change: Callable[[], Awaitable[None]],
         gateway_url: Callable[[], str],
+        faults: FaultPlan | None = None,
     ) -> None:
         self.world = world
         self.limiter = limiter
+        self.faults = faults or FaultPlan()
+        self.old_edits = OldMessageEditBudget(
+            world.config.old_message_edits_per_window, world.config.old_message_edit_window_s
+        )
         self._on_change = on_change
         self._gateway_url = gateway_url
         self.routes = [RouteSpec(m, t, a, h, _compile(t)) for m, t, a, h in self._table()]
@@ -131,6 +140,7 @@ class RestApi:
                 "webhook",
                 self._webhook_del,
             ),
+            ("POST", "/attachments/refresh-urls", "bot", self._refresh_urls),
             ("GET", "/channels/{channel_id}", "bot", self._get_channel),
             ("GET", "/channels/{channel_id}/messages", "bot", self._list_messages),
             ("POST", "/channels/{channel_id}/messages", "bot", self._create_message),
@@ -145,7 +155,10 @@ class RestApi:
         path = "/" + request.match_info.get("tail", "")
         body = await read_body(request)
         route, params = self._match(request.method, path)
-        reply = await self._answer(request, route, params, body)
+        if route is None and self._path_known(path):
+            reply = Reply(405, rules.error_body(0, "405: Method Not Allowed"))
+        else:
+            reply = await self._answer(request, route, params, body)
         self.world.requests.append(
             RecordedRequest(
                 method=request.method,
@@ -169,15 +182,28 @@ class RestApi:
                 return route, found.groupdict()
         return None, {}
 
+    def _path_known(self, path: str) -> bool:
+        return any(route.pattern.match(path) for route in self.routes)
+
+    def route_keys(self) -> set[str]:
+        return {route.key for route in self.routes}
+
     async def _answer(
         self, request: web.Request, route: RouteSpec | None, params: dict[str, str], body: Body
     ) -> Reply:
         if route is None:
             return Reply(404, rules.not_found_body())
+        fault = self.faults.take(route.key)
+        if fault is not None:
+            return fault
         if route.auth == "bot" and not self._bot_authorised(request):
             return Reply(401, rules.unauthorized_body())
         if body.malformed:
             return _error(400, 50109, "The request body contains invalid JSON.")
+        if route.auth == "bot":
+            overall = self.limiter.check_global()
+            if overall is not None and not overall.allowed:
+                return Reply(429, overall.body(), overall.headers)
         verdict = self.limiter.check(route.key, self._major(params))
         if verdict is not None and not verdict.allowed:
             return Reply(429, verdict.body(), verdict.headers)
@@ -245,7 +271,7 @@ class RestApi:
                     ]
                 }
             )
-        errors = _command_errors(call.json)
+        errors = command_errors(call.json)
         if errors:
             return _invalid_form(errors)
         previous = {(c["name"], c.get("type", 1)): c for c in self.world.commands.by_scope.get(scope, [])}
@@ -428,6 +454,22 @@ class RestApi:
         message.deleted = True
         return Reply(204)
 
+    # ---- attachments ---------------------------------------------------------------------------------
+
+    async def _refresh_urls(self, call: Call) -> Reply:
+        """Discord's (undocumented, bot-usable) refresh of signed attachment URLs."""
+        urls = call.json.get("attachment_urls") if isinstance(call.json, dict) else None
+        if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
+            return _invalid_form(
+                {
+                    "attachment_urls": {
+                        "_errors": [{"code": "BASE_TYPE_REQUIRED", "message": "This field is required"}]
+                    }
+                }
+            )
+        refreshed = [{"original": url, "refreshed": self.world.refreshed_url(url)} for url in urls]
+        return Reply(200, {"refreshed_urls": refreshed})
+
     # ---- channels ------------------------------------------------------------------------------------
 
     def _channel_access(self, call: Call, needed: int) -> tuple[GuildSpec | None, Reply | None]:
@@ -452,10 +494,13 @@ class RestApi:
         return Reply(200, payloads.channel(channel, guild.id, self.world.bot.id))
 
     async def _list_messages(self, call: Call) -> Reply:
-        guild, problem = self._channel_access(call, Permissions(read_message_history=True).value)
+        guild, problem = self._channel_access(call, 0)
         if guild is None:
             return problem or _unknown_channel()
         channel_id = int(call.params["channel_id"])
+        channel = guild.channel(channel_id)
+        if not self.world.bot_permissions(guild, channel) & Permissions(read_message_history=True).value:
+            return Reply(200, [])  # Discord shows no history rather than refusing
         limit = min(int(call.query.get("limit", "50")), 100)
         visible = [m for m in self.world.messages.values() if self.world.visible_message(channel_id, m.id)]
         visible.sort(key=lambda m: m.id, reverse=True)
@@ -474,10 +519,36 @@ class RestApi:
             return problem
         if rules.is_empty_message(data, len(call.body.files)):
             return _error(400, rules.CANNOT_SEND_EMPTY_MESSAGE, "Cannot send an empty message")
+        channel_id = int(call.params["channel_id"])
+        replied, problem = self._replied_message(guild, channel_id, data.get("message_reference"))
+        if problem:
+            return problem
         message = self.world.create_message(
-            channel_id=int(call.params["channel_id"]), guild_id=guild.id, body=data, files=call.body.files
+            channel_id=channel_id, guild_id=guild.id, body=data, files=call.body.files, reply_to=replied
         )
         return Reply(200, message.payload)
+
+    def _replied_message(
+        self, guild: GuildSpec, channel_id: int, reference: Any
+    ) -> tuple[StoredMessage | None, Reply | None]:
+        """The message a reply points at: it needs Read Message History and (unless
+        ``fail_if_not_exists`` is false) a message that exists."""
+        if not isinstance(reference, dict) or reference.get("message_id") is None:
+            return None, None
+        permitted = self.world.bot_permissions(guild, guild.channel(channel_id))
+        if not permitted & Permissions(read_message_history=True).value:
+            return None, _missing_permissions()
+        target_channel = _as_id(str(reference.get("channel_id", channel_id)))
+        target_id = _as_id(str(reference["message_id"]))
+        found = (
+            self.world.visible_message(target_channel, target_id)
+            if target_channel is not None and target_id is not None
+            else None
+        )
+        if found is None and reference.get("fail_if_not_exists", True) is not False:
+            errors = {"_errors": [{"code": "REPLIES_UNKNOWN_MESSAGE", "message": "Unknown message"}]}
+            return None, _invalid_form({"message_reference": errors})
+        return found, None
 
     def _channel_message(
         self, call: Call, needed: int
@@ -510,6 +581,9 @@ class RestApi:
         problem_reply = self._check_message_body(call.body, guild, data, None)
         if problem_reply:
             return problem_reply
+        wait = self.old_edits.spend(message.channel_id, message.id, self.world.clock.time())
+        if wait is not None:
+            return Reply(429, rules.old_message_edits_body(wait), {"Retry-After": str(math.ceil(wait))})
         self.world.edit_message(message, data, call.body.files)
         return Reply(200, message.payload)
 
@@ -522,43 +596,14 @@ class RestApi:
 
 
 def _callback_answer(record: InteractionRecord, kind: int, message: StoredMessage | None) -> JSON:
+    """The ``with_response`` answer: ``resource`` only for the types that make or update a message
+    (4 and 7), as Discord's spec has it; a deferral (5) still names its loading message."""
     interaction: JSON = {"id": str(record.id), "type": record.type}
-    resource: JSON = {"type": kind}
-    if message is not None and kind != 6:
+    answer: JSON = {"interaction": interaction}
+    if message is not None and kind in (4, 5, 7):
         interaction["response_message_id"] = str(message.id)
         interaction["response_message_loading"] = bool(message.flags & rules.FLAG_LOADING)
         interaction["response_message_ephemeral"] = message.ephemeral
-        resource["message"] = message.payload
-    return {"interaction": interaction, "resource": resource}
-
-
-_COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
-
-
-def _command_errors(commands: list[Any]) -> JSON:
-    errors: JSON = {}
-    if len(commands) > 100:
-        return {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 100 or fewer in length."}]}
-    for index, command in enumerate(commands):
-        entry: JSON = {}
-        name = command.get("name") if isinstance(command, dict) else None
-        if not isinstance(name, str) or not _COMMAND_NAME.match(name) or name != name.lower():
-            entry["name"] = {
-                "_errors": [
-                    {"code": "APPLICATION_COMMAND_INVALID_NAME", "message": "Command name is invalid"}
-                ]
-            }
-        description = command.get("description", "") if isinstance(command, dict) else ""
-        if (
-            isinstance(command, dict)
-            and command.get("type", 1) == 1
-            and not 1 <= len(description or "") <= 100
-        ):
-            entry["description"] = {
-                "_errors": [
-                    {"code": "BASE_TYPE_BAD_LENGTH", "message": "Must be between 1 and 100 in length."}
-                ]
-            }
-        if entry:
-            errors[str(index)] = entry
-    return errors
+    if message is not None and kind in (4, 7):
+        answer["resource"] = {"type": kind, "message": message.payload}
+    return answer

@@ -18,9 +18,14 @@ EMBED_FOOTER_MAX: Final = 2048
 EMBED_AUTHOR_MAX: Final = 256
 EMBED_TOTAL_MAX: Final = 6000
 CUSTOM_ID_MAX: Final = 100
+BUTTON_LABEL_MAX: Final = 80
+BUTTON_STYLE_LINK: Final = 5
+BUTTON_STYLE_PREMIUM: Final = 6
 ACTION_ROWS_MAX: Final = 5
 ROW_COMPONENTS_MAX: Final = 5
 DEFAULT_UPLOAD_LIMIT: Final = 10 * 1024 * 1024
+TIER_2_UPLOAD_LIMIT: Final = 50 * 1024 * 1024
+TIER_3_UPLOAD_LIMIT: Final = 100 * 1024 * 1024
 
 FLAG_SUPPRESS_EMBEDS: Final = 1 << 2
 FLAG_EPHEMERAL: Final = 1 << 6
@@ -31,6 +36,7 @@ UNKNOWN_CHANNEL: Final = 10003
 UNKNOWN_MESSAGE: Final = 10008
 UNKNOWN_WEBHOOK: Final = 10015
 UNKNOWN_INTERACTION: Final = 10062
+MAX_OLD_MESSAGE_EDITS: Final = 30046
 REQUEST_TOO_LARGE: Final = 40005
 ALREADY_ACKNOWLEDGED: Final = 40060
 MISSING_ACCESS: Final = 50001
@@ -41,12 +47,31 @@ INVALID_FORM_BODY: Final = 50035
 INVALID_WEBHOOK_TOKEN: Final = 50027
 
 
+def premium_tier_for(upload_limit: int) -> int:
+    """The boost tier whose upload limit a guild has (tier 1 keeps the default limit, so it is not used)."""
+    if upload_limit >= TIER_3_UPLOAD_LIMIT:
+        return 3
+    if upload_limit >= TIER_2_UPLOAD_LIMIT:
+        return 2
+    return 0
+
+
 def error_body(code: int, message: str, errors: JSON | None = None) -> JSON:
     """The JSON body of a Discord error answer."""
     body: JSON = {"message": message, "code": code}
     if errors is not None:
         body["errors"] = errors
     return body
+
+
+def old_message_edits_body(retry_after: float) -> JSON:
+    """The 429 body when a channel used up its edits of messages older than an hour."""
+    return {
+        "code": MAX_OLD_MESSAGE_EDITS,
+        "message": "Maximum number of edits to messages older than 1 hour reached. Try again later",
+        "retry_after": round(retry_after, 3),
+        "global": False,
+    }
 
 
 def not_found_body() -> JSON:
@@ -67,6 +92,22 @@ def _field_error(code: str, message: str) -> JSON:
 
 def _max_length(limit: int) -> JSON:
     return _field_error("BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
+
+
+def _required() -> JSON:
+    return _field_error("BASE_TYPE_REQUIRED", "This field is required")
+
+
+def _scheme_error(url: object, *, attachment_ok: bool) -> JSON | None:
+    """Discord takes http(s) links in embeds (and ``attachment://`` for images); else this error."""
+    text = _text(url)
+    scheme = text.split(":", 1)[0].lower() if ":" in text else ""
+    allowed = ("http", "https", "attachment") if attachment_ok else ("http", "https")
+    if scheme in allowed:
+        return None
+    return _field_error(
+        "URL_TYPE_INVALID_SCHEME", f'Scheme "{scheme}" is not supported. Scheme must be one of {allowed}.'
+    )
 
 
 def _set_path(tree: JSON, path: Sequence[str], leaf: JSON) -> None:
@@ -101,10 +142,22 @@ def _embed_errors(embed: Mapping[str, Any]) -> JSON:
     for path, value, limit in limits:
         if len(_text(value)) > limit:
             _set_path(errors, path, _max_length(limit))
+    if "footer" in embed and not _text((embed.get("footer") or {}).get("text")):
+        _set_path(errors, ("footer", "text"), _required())
+    links: list[tuple[tuple[str, ...], object, bool]] = [(("url",), embed.get("url"), False)]
+    links += [((key, "url"), (embed.get(key) or {}).get("url"), True) for key in ("thumbnail", "image")]
+    for path, url, attachment_ok in links:
+        present = embed.get(path[0]) is not None
+        problem = _scheme_error(url, attachment_ok=attachment_ok) if present else None
+        if problem:
+            _set_path(errors, path, problem)
     fields = embed.get("fields") or []
     if len(fields) > EMBED_FIELDS_MAX:
         _set_path(errors, ("fields",), _max_length(EMBED_FIELDS_MAX))
     for index, field in enumerate(fields):
+        for key in ("name", "value"):
+            if not _text(field.get(key)):
+                _set_path(errors, ("fields", str(index), key), _required())
         if len(_text(field.get("name"))) > EMBED_FIELD_NAME_MAX:
             _set_path(errors, ("fields", str(index), "name"), _max_length(EMBED_FIELD_NAME_MAX))
         if len(_text(field.get("value"))) > EMBED_FIELD_VALUE_MAX:
@@ -121,9 +174,16 @@ def _components_errors(rows: Sequence[Mapping[str, Any]]) -> JSON:
         if len(children) > ROW_COMPONENTS_MAX:
             _set_path(errors, (str(row_index), "components"), _max_length(ROW_COMPONENTS_MAX))
         for child_index, child in enumerate(children):
+            where = (str(row_index), "components", str(child_index))
             if len(_text(child.get("custom_id"))) > CUSTOM_ID_MAX:
-                path = (str(row_index), "components", str(child_index), "custom_id")
-                _set_path(errors, path, _max_length(CUSTOM_ID_MAX))
+                _set_path(errors, (*where, "custom_id"), _max_length(CUSTOM_ID_MAX))
+            if child.get("type") != 2:
+                continue
+            if len(_text(child.get("label"))) > BUTTON_LABEL_MAX:
+                _set_path(errors, (*where, "label"), _max_length(BUTTON_LABEL_MAX))
+            unlinked = child.get("style") not in (BUTTON_STYLE_LINK, BUTTON_STYLE_PREMIUM)
+            if unlinked and not _text(child.get("custom_id")):
+                _set_path(errors, (*where, "custom_id"), _required())
     return errors
 
 

@@ -17,15 +17,37 @@ DISCORD_EPOCH_MS = 1_420_070_400_000
 JSON = dict[str, Any]
 
 
-class SnowflakeFactory:
-    """Mints increasing snowflakes whose timestamps are now (as Discord's do)."""
+class DoubleClock:
+    """The double's wall clock: real time plus an offset a test can move forward (never back)."""
 
     def __init__(self) -> None:
+        self.offset_s = 0.0
+
+    def time(self) -> float:
+        """Seconds since the Unix epoch, as the double sees them."""
+        return time.time() + self.offset_s
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("the double's clock only moves forward")
+        self.offset_s += seconds
+
+
+class SnowflakeFactory:
+    """Mints increasing snowflakes whose timestamps are now on ``clock`` (as Discord's do)."""
+
+    def __init__(self, clock: DoubleClock | None = None) -> None:
+        self._clock = clock or DoubleClock()
         self._counter = itertools.count()
 
     def next(self) -> int:
-        ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        ms = int(self._clock.time() * 1000) - DISCORD_EPOCH_MS
         return (ms << 22) | (next(self._counter) & 0x3FFFFF)
+
+
+def snowflake_time(snowflake: int) -> float:
+    """When a snowflake was minted, in seconds since the Unix epoch."""
+    return ((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000
 
 
 @dataclass
@@ -90,9 +112,12 @@ class UploadedFile:
 
 @dataclass
 class CdnFile:
+    """Bytes on the CDN; ``expired`` ones answer 404 whatever their URL says."""
+
     filename: str
     content_type: str
     data: bytes
+    expired: bool = False
 
 
 @dataclass

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import io
 import mimetypes
+import re
 import secrets
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
 
 from discord import Permissions
 from PIL import Image, UnidentifiedImageError
 
 from discord_double import payloads, rules
+from discord_double.signed_urls import UrlSigner
 from discord_double.state import (
     CdnFile,
     ChannelSpec,
     CommandRegistry,
+    DoubleClock,
     GuildSpec,
     InteractionRecord,
     RecordedRequest,
@@ -45,6 +48,9 @@ class DoubleConfig:
     token_ttl_s: float = 15 * 60.0
     heartbeat_interval_ms: int = 41_250
     privileged_intents_allowed: bool = False
+    global_rate_limit_per_s: int | None = None
+    old_message_edits_per_window: int = 10
+    old_message_edit_window_s: float = 3600.0
     host: str = "127.0.0.1"
     port: int = 0
 
@@ -58,7 +64,7 @@ class World:
     """Users, guilds, messages, interactions, CDN files, commands and the request log."""
 
     config: DoubleConfig
-    ids: SnowflakeFactory = field(default_factory=SnowflakeFactory)
+    clock: DoubleClock = field(default_factory=DoubleClock)
     base_url: str = "http://127.0.0.1:0"
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     interactions: dict[int, InteractionRecord] = field(default_factory=dict)
@@ -67,6 +73,8 @@ class World:
     requests: list[RecordedRequest] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.ids = SnowflakeFactory(self.clock)
+        self.signer = UrlSigner(self.clock)
         self.application_id = self.ids.next()
         self.bot = UserSpec(self.application_id, "Animate Double", bot=True)
         self.owner = UserSpec(self.ids.next(), "guild-owner", "Guild Owner")
@@ -133,8 +141,7 @@ class World:
             kind = mimetypes.guess_type(filename)[0] or kind
         self.files[attachment_id] = CdnFile(filename, kind, data)
         path = f"/attachments/{channel_id}/{attachment_id}/{filename}"
-        expires = int(time.time()) + 86_400
-        signature = f"?ex={expires:x}&is={int(time.time()):x}&hm={secrets.token_hex(32)}&"
+        signature = self.signer.query(path)
         return payloads.attachment(
             attachment_id,
             filename,
@@ -144,6 +151,17 @@ class World:
             f"{self.base_url}/media{path}{signature}",
             image_size(data) if kind.startswith("image/") else None,
         )
+
+    def refreshed_url(self, url: str) -> str:
+        """``url`` signed anew when it names a live attachment on this double's CDN, else unchanged."""
+        parsed = urlsplit(url)
+        found = re.fullmatch(r"/(?:cdn|media)(/attachments/\d+/(\d+)/[^/]+)", parsed.path)
+        if f"{parsed.scheme}://{parsed.netloc}" != self.base_url or found is None:
+            return url
+        stored = self.files.get(int(found.group(2)))
+        if stored is None or stored.expired or not found.group(1).endswith("/" + stored.filename):
+            return url
+        return f"{self.base_url}{parsed.path}{self.signer.query(found.group(1))}"
 
     def file_of(self, attachment: Mapping[str, Any]) -> CdnFile:
         """The stored bytes behind an attachment payload."""
@@ -183,6 +201,7 @@ class World:
         webhook: bool = False,
         interaction: InteractionRecord | None = None,
         extra_flags: int = 0,
+        reply_to: StoredMessage | None = None,
     ) -> StoredMessage:
         flags = (
             int(body.get("flags") or 0) & (rules.FLAG_EPHEMERAL | rules.FLAG_SUPPRESS_EMBEDS)
@@ -207,8 +226,18 @@ class World:
             flags=flags,
             webhook_id=self.application_id if webhook else None,
             interaction_metadata=metadata,
-            message_type=20 if interaction is not None and interaction.type == 2 else 0,
+            message_type=_message_type(interaction, reply_to),
         )
+        if reply_to is not None:
+            reference: JSON = {
+                "type": 0,
+                "message_id": str(reply_to.id),
+                "channel_id": str(reply_to.channel_id),
+            }
+            if guild_id is not None:
+                reference["guild_id"] = str(guild_id)
+            payload["message_reference"] = cast("Any", reference)
+            payload["referenced_message"] = cast("Any", dict(reply_to.payload))
         stored = StoredMessage(
             message_id,
             channel_id,
@@ -237,12 +266,14 @@ class World:
         new["flags"] = flags
         current = list(message.attachments)
         if "attachments" in body:
-            keep_ids = {str(a.get("id")) for a in body["attachments"] or []}
-            current = [a for a in current if str(a["id"]) in keep_ids]
+            # API v10: the list names every attachment to keep, old ones by id and new uploads by index.
+            listed = {str(a.get("id")) for a in body["attachments"] or []}
+            current = [a for a in current if str(a["id"]) in listed]
+            files = [f for i, f in enumerate(files) if _index_of(f.field, i) in listed]
         new["attachments"] = current + list(
             self._new_attachments(message.channel_id, body, files, ephemeral=message.ephemeral)
         )
-        new["edited_timestamp"] = payloads.iso_now()
+        new["edited_timestamp"] = payloads.iso_time(self.clock.time())
         message.history.append(message.payload)
         message.payload = new
 
@@ -260,6 +291,13 @@ class World:
 
     def token_expired(self, record: InteractionRecord, now: float) -> bool:
         return now - record.created_at > self.config.token_ttl_s
+
+
+def _message_type(interaction: InteractionRecord | None, reply_to: StoredMessage | None) -> int:
+    """20 answers a slash command, 19 is a reply, 0 anything else."""
+    if interaction is not None and interaction.type == 2:
+        return 20
+    return 19 if reply_to is not None else 0
 
 
 def _index_of(field_name: str, fallback: int) -> str:

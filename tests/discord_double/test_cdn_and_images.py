@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
+import discord
 import pytest
+from discord.http import Route
 from PIL import Image
 
 from discord_double import DiscordDouble, make_image
@@ -51,3 +54,71 @@ async def test_attachment_urls_serve_their_bytes(discord_double: DiscordDouble) 
                 assert await answer.read() == image.data
         async with http.get(attachment["url"].replace("cat.png", "dog.png")) as answer:
             assert answer.status == 404
+
+
+def _query(url: str) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(url).query))
+
+
+async def test_attachment_urls_are_signed_like_discords(discord_double: DiscordDouble) -> None:
+    attachment = discord_double.world.store_file(discord_double.channel.id, "cat.png", b"png", None)
+    for url in (attachment["url"], attachment["proxy_url"]):
+        assert url.endswith("&")
+        query = _query(url)
+        assert set(query) == {"ex", "is", "hm"}
+        assert int(query["ex"], 16) - int(query["is"], 16) == 24 * 3600
+        assert abs(int(query["is"], 16) - discord_double.now()) < 5
+        assert len(query["hm"]) == 64
+
+
+async def test_the_cdn_refuses_expired_unsigned_tampered_and_withdrawn_links(
+    bot_http: discord.http.HTTPClient, discordpy_at_double: DiscordDouble
+) -> None:
+    double = discordpy_at_double
+    channel = double.channel.id
+    attachment = double.world.store_file(channel, "cat.png", b"png", None)
+    url = attachment["url"]
+    assert await bot_http.get_from_cdn(url) == b"png"
+
+    unsigned = url.split("?")[0]
+    other = double.world.store_file(channel, "dog.png", b"dog", None)
+    tampered = url.replace(_query(url)["hm"], _query(other["url"])["hm"])
+    for bad in (unsigned, tampered, unsigned + "?ex=ffffffff&is=0&"):
+        with pytest.raises(discord.NotFound):
+            await bot_http.get_from_cdn(bad)
+    async with aiohttp.ClientSession() as http, http.get(unsigned) as answer:
+        assert (answer.status, await answer.text()) == (404, "This content is no longer available.")
+
+    double.advance_clock(24 * 3600 + 1)
+    with pytest.raises(discord.NotFound):
+        await bot_http.get_from_cdn(url)
+
+    assert await bot_http.get_from_cdn(double.world.refreshed_url(other["url"])) == b"dog"
+    double.expire_attachment(other["id"])
+    with pytest.raises(discord.NotFound):
+        await bot_http.get_from_cdn(double.world.refreshed_url(other["url"]))
+
+
+async def test_refresh_urls_signs_attachment_links_anew(
+    bot_http: discord.http.HTTPClient, discordpy_at_double: DiscordDouble
+) -> None:
+    double = discordpy_at_double
+    attachment = double.world.store_file(double.channel.id, "cat.png", b"png", None)
+    double.advance_clock(25 * 3600)
+    elsewhere = "https://example.com/picture.png"
+
+    answer = await bot_http.request(
+        Route("POST", "/attachments/refresh-urls"),
+        json={"attachment_urls": [attachment["url"], elsewhere]},
+    )
+
+    refreshed = answer["refreshed_urls"]
+    assert [r["original"] for r in refreshed] == [attachment["url"], elsewhere]
+    assert refreshed[1]["refreshed"] == elsewhere
+    fresh = refreshed[0]["refreshed"]
+    assert fresh.split("?")[0] == attachment["url"].split("?")[0]
+    assert int(_query(fresh)["ex"], 16) > double.now()
+    assert await bot_http.get_from_cdn(fresh) == b"png"
+    with pytest.raises(discord.HTTPException) as caught:
+        await bot_http.request(Route("POST", "/attachments/refresh-urls"), json={"urls": []})
+    assert caught.value.status == 400

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import discord
 import pytest
 
@@ -43,3 +45,60 @@ async def test_an_invalid_command_name_is_refused(
         )
     assert caught.value.code == rules.INVALID_FORM_BODY
     assert "0.name" in caught.value.text
+
+
+async def test_command_checks_reach_every_option_choice_and_localisation(
+    bot_http: discord.http.HTTPClient, discordpy_at_double: DiscordDouble
+) -> None:
+    good_option = {"type": 3, "name": "prompt", "description": "What to make", "required": True}
+    command = {
+        "name": "animate",
+        "description": "Make a video",
+        "name_localizations": {"ko": "애니메이트", "xx": "bad"},
+        "description_localizations": {"ko": ""},
+        "options": [
+            {"type": 3, "name": "style", "description": "Style"},
+            {**good_option, "name": "Prompt"},
+            {
+                "type": 4,
+                "name": "seconds",
+                "description": "d" * 101,
+                "choices": [{"name": "", "value": 5}] + [{"name": str(n), "value": n} for n in range(25)],
+            },
+            {
+                "type": 1,
+                "name": "nested",
+                "description": "A subcommand",
+                "options": [
+                    {
+                        "type": 3,
+                        "name": "kind",
+                        "description": "Kind",
+                        "choices": [{"name": "long", "value": "v" * 101, "name_localizations": {"ko": ""}}],
+                    }
+                ],
+            },
+        ],
+    }
+    with pytest.raises(discord.HTTPException) as caught:
+        await bot_http.bulk_upsert_global_commands(discordpy_at_double.application_id, [command])
+    assert caught.value.status == 400
+    errors = (caught.value._errors or {})["0"]
+
+    assert set(errors["name_localizations"]) == {"xx"}
+    assert errors["description_localizations"]["ko"]["_errors"][0]["code"] == "BASE_TYPE_BAD_LENGTH"
+    options = errors["options"]
+    assert "0" not in options
+    assert options["1"]["name"]["_errors"][0]["code"] == "APPLICATION_COMMAND_INVALID_NAME"
+    assert options["1"]["_errors"][0]["code"] == "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID"
+    assert options["2"]["description"]["_errors"][0]["code"] == "BASE_TYPE_BAD_LENGTH"
+    assert options["2"]["choices"]["_errors"][0]["code"] == "BASE_TYPE_MAX_LENGTH"
+    kind = options["3"]["options"]["0"]["choices"]["0"]
+    assert set(kind) == {"value", "name_localizations"}
+
+    command["options"] = [good_option, {"type": 3, "name": "style", "description": "Style"}]
+    command["name_localizations"] = {"ko": "애니메이트"}
+    command["description_localizations"] = {"ko": "동영상 만들기"}
+    stored = await bot_http.bulk_upsert_global_commands(discordpy_at_double.application_id, [command])
+    first: dict[str, Any] = dict(stored[0])
+    assert [o["name"] for o in first["options"]] == ["prompt", "style"]

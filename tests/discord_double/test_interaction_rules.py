@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import discord
 import pytest
 
-from discord_double import rules
+from discord_double import DoubleError, rules
 from tests.discord_double.conftest import ProbeBot
 
 
@@ -199,3 +200,62 @@ async def test_mentions_in_content_are_readable(probe_bot: ProbeBot) -> None:
     await interaction.response.send_message(f"done {interaction.user.mention}")
     original = await handle.wait_original()
     assert original.mentioned_user_ids == [probe_bot.double.member.id]
+
+
+async def test_with_response_carries_a_resource_message_only_for_types_4_and_7(probe_bot: ProbeBot) -> None:
+    handle, interaction = await probe_bot.invoke()
+    sent = await interaction.response.send_message("card", view=probe_bot.press_view())
+    card = await handle.wait_original()
+    assert isinstance(sent.resource, discord.InteractionMessage)
+    assert sent.resource.id == card.id
+
+    deferring_handle, deferring = await probe_bot.invoke()
+    deferred = await deferring.response.defer(thinking=True)
+    assert deferred is not None
+    assert deferred.resource is None
+    assert deferred.is_thinking()
+    assert deferring_handle.original is not None
+    assert deferred.message_id == deferring_handle.original.id
+
+    _, quiet = await probe_bot.click(card.id)
+    acknowledged = await quiet.response.defer()
+    assert acknowledged is not None
+    assert acknowledged.resource is None
+    assert acknowledged.message_id is None
+
+    _, updating = await probe_bot.click(card.id)
+    updated = await updating.response.edit_message(content="updated")
+    assert updated is not None
+    assert isinstance(updated.resource, discord.InteractionMessage)
+    assert updated.resource.content == "updated"
+
+    callbacks = probe_bot.double.requests_to("POST /interactions/{interaction_id}/{token}/callback")
+    assert all(r.query.get("with_response") in ("1", "true") for r in callbacks)
+    assert [r.response.get("resource", {}).get("type") for r in callbacks] == [4, None, None, 7]
+
+
+async def test_a_disabled_button_cannot_be_pressed_unless_the_client_is_stale(probe_bot: ProbeBot) -> None:
+    double = probe_bot.double
+    handle, interaction = await probe_bot.invoke()
+    view = probe_bot.press_view()
+    await interaction.response.send_message("card", view=view)
+    card = await handle.wait_original()
+    for item in view.children:
+        assert isinstance(item, discord.ui.Button)
+        item.disabled = True
+    await interaction.edit_original_response(view=view)
+    assert card.components[0]["components"][0]["disabled"] is True
+
+    with pytest.raises(DoubleError, match="disabled"):
+        await double.click(card, "press")
+    stale = await double.click(card, "press", stale=True)
+    async with asyncio.timeout(5):
+        pressed = await probe_bot.received.get()
+    assert pressed.id == stale.id
+
+    await interaction.edit_original_response(view=None)
+    with pytest.raises(DoubleError, match="no component"):
+        await double.click(card, "press")
+    older = await double.click(card, "press", stale=True)
+    async with asyncio.timeout(5):
+        assert (await probe_bot.received.get()).id == older.id

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
+import aiohttp
 import discord
 import pytest
 from discord.http import Route
@@ -203,3 +205,129 @@ async def test_a_wrong_bot_token_is_401(discordpy_at_double: DiscordDouble) -> N
     answer = discordpy_at_double.requests_to("GET /users/@me")[-1]
     assert answer.status == 401
     assert answer.response == {"message": "401: Unauthorized", "code": 0}
+
+
+async def test_without_read_message_history_the_history_is_empty_not_forbidden(
+    bot_http: discord.http.HTTPClient, discordpy_at_double: DiscordDouble
+) -> None:
+    double = discordpy_at_double
+    await bot_http.request(_post(double.channel.id), json={"content": "hello"})
+    history = Route("GET", "/channels/{channel_id}/messages", channel_id=double.channel.id)
+    assert [m["content"] for m in await bot_http.request(history)] == ["hello"]
+
+    double.deny_bot(double.channel, read_message_history=True)
+
+    assert await bot_http.request(history) == []
+
+
+async def test_a_known_path_with_the_wrong_method_is_405(
+    bot_http: discord.http.HTTPClient, discordpy_at_double: DiscordDouble
+) -> None:
+    double = discordpy_at_double
+    with pytest.raises(discord.HTTPException) as caught:
+        await bot_http.request(Route("PUT", "/channels/{channel_id}/messages", channel_id=double.channel.id))
+    assert caught.value.status == 405
+    with pytest.raises(discord.NotFound):
+        await bot_http.request(Route("GET", "/channels/{channel_id}/nothing", channel_id=double.channel.id))
+    assert [r.status for r in double.unknown_requests] == [405, 404]
+
+
+async def test_a_reply_needs_its_message_and_read_message_history_and_has_type_19(
+    bot_http: discord.http.HTTPClient, discordpy_at_double: DiscordDouble
+) -> None:
+    double = discordpy_at_double
+    channel = double.channel.id
+    original = await bot_http.request(_post(channel), json={"content": "original"})
+    reference = {"message_id": original["id"], "channel_id": str(channel)}
+
+    reply = await bot_http.request(_post(channel), json={"content": "reply", "message_reference": reference})
+    assert reply["type"] == discord.MessageType.reply.value
+    assert reply["message_reference"]["message_id"] == original["id"]
+    assert reply["referenced_message"]["content"] == "original"
+
+    missing = {"message_id": "1", "channel_id": str(channel)}
+    errors = await _invalid(bot_http, double, {"content": "x", "message_reference": missing})
+    assert errors["message_reference"]["_errors"][0]["code"] == "REPLIES_UNKNOWN_MESSAGE"
+    lenient = await bot_http.request(
+        _post(channel),
+        json={"content": "plain", "message_reference": {**missing, "fail_if_not_exists": False}},
+    )
+    assert lenient["type"] == discord.MessageType.default.value
+    assert "message_reference" not in lenient
+
+    double.deny_bot(double.channel, read_message_history=True)
+    with pytest.raises(discord.Forbidden) as caught:
+        await bot_http.request(_post(channel), json={"content": "reply", "message_reference": reference})
+    assert caught.value.code == rules.MISSING_PERMISSIONS
+
+
+async def test_empty_embed_texts_and_bad_links_are_named(
+    bot_http: discord.http.HTTPClient, discordpy_at_double: DiscordDouble
+) -> None:
+    embed = {
+        "title": "t",
+        "url": "ftp://example.com/x",
+        "footer": {"text": ""},
+        "thumbnail": {"url": "data:image/png;base64,AAAA"},
+        "image": {"url": "attachment://cat.png"},
+        "fields": [{"name": "", "value": "v"}, {"name": "n", "value": ""}],
+    }
+    errors = await _invalid(bot_http, discordpy_at_double, {"embeds": [embed]})
+    bad = errors["embeds"]["0"]
+
+    required = {"code": "BASE_TYPE_REQUIRED", "message": "This field is required"}
+    assert bad["footer"]["text"]["_errors"] == [required]
+    assert bad["fields"]["0"]["name"]["_errors"] == [required]
+    assert bad["fields"]["1"]["value"]["_errors"] == [required]
+    assert set(bad["fields"]["0"]) == {"name"}
+    assert bad["url"]["_errors"][0]["code"] == "URL_TYPE_INVALID_SCHEME"
+    assert bad["url"]["_errors"][0]["message"].startswith('Scheme "ftp" is not supported.')
+    assert bad["thumbnail"]["url"]["_errors"][0]["code"] == "URL_TYPE_INVALID_SCHEME"
+    assert "image" not in bad
+
+
+async def test_button_labels_and_custom_ids_are_checked(
+    bot_http: discord.http.HTTPClient, discordpy_at_double: DiscordDouble
+) -> None:
+    buttons = [
+        {"type": 2, "style": 1, "label": "x" * 81, "custom_id": "long"},
+        {"type": 2, "style": 2, "label": "no id"},
+        {"type": 2, "style": 5, "label": "link", "url": "https://example.com"},
+        {"type": 2, "style": 1, "label": "x" * 80, "custom_id": "fits"},
+    ]
+    errors = await _invalid(
+        bot_http, discordpy_at_double, {"content": "c", "components": [{"type": 1, "components": buttons}]}
+    )
+    row = errors["components"]["0"]["components"]
+
+    assert row["0"]["label"]["_errors"][0] == {
+        "code": "BASE_TYPE_MAX_LENGTH",
+        "message": "Must be 80 or fewer in length.",
+    }
+    assert row["1"]["custom_id"]["_errors"][0]["code"] == "BASE_TYPE_REQUIRED"
+    assert set(row) == {"0", "1"}
+
+
+async def test_an_edit_keeps_only_the_attachments_it_lists(probe_bot: ProbeBot) -> None:
+    double = probe_bot.double
+    handle, interaction = await probe_bot.invoke()
+    files = [discord.File(io.BytesIO(b"a"), "a.txt"), discord.File(io.BytesIO(b"b"), "b.txt")]
+    await interaction.response.send_message("two", files=files)
+    sent = await interaction.original_response()
+
+    edited = await interaction.edit_original_response(
+        attachments=[sent.attachments[0], discord.File(io.BytesIO(b"c"), "c.txt")]
+    )
+    assert [a.filename for a in edited.attachments] == ["a.txt", "c.txt"]
+    assert edited.attachments[0].id == sent.attachments[0].id
+
+    form = aiohttp.FormData(quote_fields=False)
+    payload = json.dumps({"attachments": [{"id": str(sent.attachments[0].id)}]})
+    form.add_field("payload_json", payload, content_type="application/json")
+    form.add_field("files[0]", b"d", filename="d.txt", content_type="text/plain")
+    url = f"{double.api_base}/channels/{double.channel.id}/messages/{sent.id}"
+    headers = {"Authorization": f"Bot {double.token}"}
+    async with aiohttp.ClientSession() as http, http.patch(url, data=form, headers=headers) as answer:
+        assert answer.status == 200
+    assert handle.original is not None
+    assert [a["filename"] for a in handle.original.attachments] == ["a.txt"]

@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
+import aiohttp
 import discord
 import pytest
 from discord.http import Route
 
-from discord_double import DiscordDouble
+from discord_double import DiscordDouble, DoubleConfig
 from discord_double.ratelimits import RateLimiter, RateLimitRule
+from tests.discord_double.conftest import ProbeBot
 
 EDIT = "PATCH /channels/{channel_id}/messages/{message_id}"
+POST = "POST /channels/{channel_id}/messages"
 
 
 def _edit(channel_id: int, message_id: str) -> Route:
@@ -109,3 +113,69 @@ def test_a_window_resets_after_its_period() -> None:
 
 def test_the_default_rules_limit_channel_message_edits_to_5_per_5_seconds() -> None:
     assert RateLimiter().rules[EDIT] == RateLimitRule(5, 5.0)
+
+
+async def _raw_post(double: DiscordDouble, content: str) -> tuple[int, dict[str, str], Any]:
+    url = f"{double.api_base}/channels/{double.channel.id}/messages"
+    headers = {"Authorization": f"Bot {double.token}"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url, json={"content": content}, headers=headers) as r,
+    ):
+        return r.status, dict(r.headers), await r.json()
+
+
+async def test_a_shared_limit_says_so_in_its_scope(discord_double: DiscordDouble) -> None:
+    discord_double.set_rate_limit(POST, 1, per_s=5.0, shared=True)
+    assert (await _raw_post(discord_double, "one"))[0] == 200
+
+    status, headers, body = await _raw_post(discord_double, "two")
+
+    assert status == 429
+    assert headers["X-RateLimit-Scope"] == "shared"
+    assert body["global"] is False
+    assert "X-RateLimit-Global" not in headers
+
+
+async def test_the_global_limit_answers_with_discords_global_headers_and_discordpy_waits(
+    bot_http: discord.http.HTTPClient, discordpy_at_double: DiscordDouble
+) -> None:
+    double = discordpy_at_double
+    double.set_global_rate_limit(2, per_s=0.3)
+    channel = double.channel.id
+
+    for n in range(3):
+        await bot_http.request(
+            Route("POST", "/channels/{channel_id}/messages", channel_id=channel), json={"content": str(n)}
+        )
+
+    posts = double.requests_to(POST)
+    assert [r.status for r in posts] == [200, 200, 429, 200]
+    limited = posts[2]
+    assert limited.response["global"] is True
+    assert 0 < limited.response["retry_after"] <= 0.3
+    assert limited.response_headers["X-RateLimit-Global"] == "true"
+    assert limited.response_headers["X-RateLimit-Scope"] == "global"
+    assert "X-RateLimit-Bucket" not in limited.response_headers
+    assert posts[3].time - limited.time >= limited.response["retry_after"] * 0.9
+
+
+async def test_interaction_routes_are_exempt_from_the_global_limit(probe_bot: ProbeBot) -> None:
+    double = probe_bot.double
+    handle, interaction = await probe_bot.invoke()
+    double.set_global_rate_limit(1, per_s=30.0)
+    assert (await _raw_post(double, "uses the global allowance"))[0] == 200
+    assert (await _raw_post(double, "refused"))[0] == 429
+
+    await interaction.response.send_message("answered")
+    await interaction.followup.send("followed up")
+
+    assert handle.response_type == 4
+    assert [m.content for m in handle.messages] == ["answered", "followed up"]
+
+
+def test_the_global_limit_is_off_unless_configured() -> None:
+    assert RateLimiter().check_global() is None
+    assert DiscordDouble(DoubleConfig(global_rate_limit_per_s=50)).limiter.global_rule == RateLimitRule(
+        50, 1.0
+    )
