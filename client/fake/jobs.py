@@ -3,6 +3,9 @@
 Automatic mode moves each job on timers: it waits at least ``queue_s`` in the queue, starts as soon as a
 running slot is free (first come, first served), and finishes ``run_s`` later. Manual mode leaves every job
 where it is until a test moves it. A job a test moves by hand leaves automatic mode for good.
+
+A test can make a job expire (RunComfy forgets requests after a while): it stops where it is, frees its
+place in the queue or its running slot, and the API no longer knows it.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class JobView:
     finished_at: datetime | None
     queue_position: int | None
     failure: JobFailure | None
+    expired: bool = False
 
 
 @dataclass(slots=True)
@@ -64,6 +68,7 @@ class _Job:
     planned_failure: JobFailure | None = None
     automatic: bool = True
     ready_to_start: bool = False
+    expired: bool = False
     timer: asyncio.TimerHandle | None = field(default=None, repr=False)
 
 
@@ -96,7 +101,13 @@ class JobBoard:
     # -- reading -----------------------------------------------------------------------------------
 
     def get(self, request_id: str) -> _Job | None:
+        """The job, expired or not."""
         return self._jobs.get(request_id)
+
+    def known(self, request_id: str) -> _Job | None:
+        """The job as the API sees it: ``None`` when it never existed or has expired."""
+        job = self._jobs.get(request_id)
+        return None if job is None or job.expired else job
 
     def owner_of(self, request_id: str) -> str | None:
         job = self._jobs.get(request_id)
@@ -104,13 +115,13 @@ class JobBoard:
 
     def queue_position(self, job: _Job) -> int | None:
         """How many jobs are ahead of ``job`` in the queue, or ``None`` when it is not queued."""
-        if job.status is not JobStatus.IN_QUEUE:
+        if job.status is not JobStatus.IN_QUEUE or job.expired:
             return None
         ahead = 0
         for other in self._jobs.values():
             if other is job:
                 return ahead
-            if other.status is JobStatus.IN_QUEUE:
+            if other.status is JobStatus.IN_QUEUE and not other.expired:
                 ahead += 1
         return ahead
 
@@ -124,6 +135,7 @@ class JobBoard:
             finished_at=job.finished_at,
             queue_position=self.queue_position(job),
             failure=job.failure,
+            expired=job.expired,
         )
 
     def views(self) -> Mapping[str, JobView]:
@@ -150,7 +162,7 @@ class JobBoard:
 
     def cancel(self, request_id: str) -> bool:
         """Cancel a job still in the queue; ``False`` when it is in progress or finished."""
-        job = self._jobs[request_id]
+        job = self._live(request_id)
         if job.status is not JobStatus.IN_QUEUE:
             return False
         self._stop_timer(job)
@@ -167,12 +179,21 @@ class JobBoard:
 
     def fail(self, request_id: str, failure: JobFailure) -> None:
         """This job fails when its run ends (automatically or by :meth:`advance`)."""
-        job = self._jobs[request_id]
+        job = self._live(request_id)
         job.planned_failure = failure
+
+    def expire(self, request_id: str) -> None:
+        """Forget a job as RunComfy does once a request expires; it keeps its last status for tests to see."""
+        job = self._live(request_id)
+        self._stop_timer(job)
+        job.expired = True
+        job.automatic = False
+        self._start_ready_jobs()
+        self._on_change()
 
     def advance(self, request_id: str) -> JobStatus:
         """Move a job one step: in_queue → in_progress → completed (or failed, if planned)."""
-        job = self._jobs[request_id]
+        job = self._live(request_id)
         if job.status is JobStatus.IN_QUEUE:
             return self.set_state(request_id, JobStatus.IN_PROGRESS)
         if job.status is JobStatus.IN_PROGRESS:
@@ -184,7 +205,7 @@ class JobBoard:
         self, request_id: str, status: JobStatus | str, failure: JobFailure | None = None
     ) -> JobStatus:
         """Put a job in any state at once; it then stays out of automatic mode."""
-        job = self._jobs[request_id]
+        job = self._live(request_id)
         target = JobStatus(status)
         self._stop_timer(job)
         job.automatic = False
@@ -194,6 +215,12 @@ class JobBoard:
         self._start_ready_jobs()
         self._on_change()
         return target
+
+    def _live(self, request_id: str) -> _Job:
+        job = self._jobs[request_id]
+        if job.expired:
+            raise ValueError(f"job {request_id} has expired")
+        return job
 
     def close(self) -> None:
         for job in self._jobs.values():
@@ -207,7 +234,9 @@ class JobBoard:
         self._start_ready_jobs()
 
     def _start_ready_jobs(self) -> None:
-        running = sum(1 for job in self._jobs.values() if job.status is JobStatus.IN_PROGRESS)
+        running = sum(
+            1 for job in self._jobs.values() if job.status is JobStatus.IN_PROGRESS and not job.expired
+        )
         started = False
         for job in self._jobs.values():
             if not (job.automatic and job.ready_to_start and job.status is JobStatus.IN_QUEUE):

@@ -172,6 +172,11 @@ class FakeRunComfy:
         """This job fails when its run ends."""
         self._board.fail(request_id, JobFailure(message, code))
 
+    def expire(self, request_id: str) -> None:
+        """The request expires at RunComfy: from now on its status, result and cancel answer 404 (code
+        404001) and its video URL 404. The job stays in :attr:`jobs` with ``expired`` set."""
+        self._board.expire(request_id)
+
     def advance(self, request_id: str) -> JobStatus:
         """Move a job one step (in_queue → in_progress → completed/failed); returns its new status."""
         return self._board.advance(request_id)
@@ -417,7 +422,7 @@ class FakeRunComfy:
         return _json({"request_id": job.request_id, "status": job.status.value, "outcome": outcome})
 
     async def _media(self, request: web.Request, body: bytes) -> web.Response:
-        job = self._board.get(request.match_info["request_id"])
+        job = self._board.known(request.match_info["request_id"])
         if job is None or job.status is not JobStatus.COMPLETED:
             return _error(404, message="Media not found.")
         return web.Response(body=self._video, content_type="video/mp4")
@@ -442,7 +447,7 @@ class FakeRunComfy:
         owner = self._owner(request)
         if owner is None:
             return _error(401)
-        job = self._board.get(request.match_info["request_id"])
+        job = self._board.known(request.match_info["request_id"])
         if job is None:
             return _error(404)
         if job.owner != owner:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from client.api import RunComfyClient
-from client.errors import SubmissionUncertainError
+from client.errors import NotFoundError, SubmissionUncertainError
 from client.fake import FakeConfig, FakeRunComfy, Fault, FaultKind
 from client.models import AnimateInput
 from tests.client.conftest import TOKEN, RecordingSleep
@@ -56,3 +56,20 @@ async def test_a_503_with_retry_after_is_trusted_as_not_accepted(
     assert sleeps.calls == [2]
     assert len(fake.jobs) == 2
     assert accepted.request_id == list(fake.jobs)[-1]
+
+
+# -- a request that expired at RunComfy ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("call", ["status", "result", "cancel", "wait"])
+async def test_an_expired_request_raises_not_found_without_retrying(
+    fake: FakeRunComfy, api: RunComfyClient, sleeps: RecordingSleep, call: str
+) -> None:
+    request_id = (await api.submit(JOB)).request_id
+    fake.expire(request_id)
+    with pytest.raises(NotFoundError) as caught:
+        await getattr(api, call)(request_id)
+    assert (caught.value.status, caught.value.error_code) == (404, 404001)
+    assert sleeps.calls == []
+    endpoint = "result" if call == "wait" else call
+    assert len(fake.requests_to(endpoint)) == 1

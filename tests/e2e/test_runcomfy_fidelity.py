@@ -21,6 +21,8 @@ from tests.e2e.helpers import (
 
 FAILED_TITLE = "The video couldn't be made"
 NOT_RESENT = "to avoid charging twice it was not resent"
+WAITING_AT_RUNCOMFY = "Waiting at RunComfy"
+NOT_KNOWN = "The generator no longer knows this job."
 TRY_AGAIN = "Please try again with /animate."
 
 
@@ -38,6 +40,30 @@ async def test_a_submit_answered_502_after_acceptance_fails_without_resending(e2
     assert (submit.status, submit.fault) == (502, FaultKind.HTTP_AFTER)
     assert len(fake.jobs) == 1  # RunComfy holds the job the bot could not be sure of
     assert "your video failed" in (await wait_notice(e2e)).content
+    assert len(fake.requests_to("submit")) == 1
+    assert_clean(e2e)
+
+
+@pytest.mark.runcomfy_config(manual=True)
+async def test_a_request_that_expires_while_queued_at_runcomfy_fails_in_words(e2e: EndToEnd) -> None:
+    fake = e2e.runcomfy
+    handle = await animate(e2e)
+    await handle.wait_original(showing(WAITING_AT_RUNCOMFY))
+    [request_id] = list(fake.jobs)
+    assert fake.jobs[request_id].status == "in_queue"
+    fake.expire(request_id)
+    final = await handle.wait_original(showing(FAILED_TITLE))
+
+    text = message_text(final)
+    assert NOT_KNOWN in text
+    assert TRY_AGAIN in text
+    assert cancel_button(final) is None
+    assert "404" not in text.split()
+    notice = await wait_notice(e2e)
+    assert "your video failed" in notice.content
+    assert NOT_KNOWN in notice.content
+    expired_answers = [r for r in fake.requests_to("result") if r.status == 404]
+    assert len(expired_answers) == 1  # the bot stopped asking once RunComfy said it no longer knew the job
     assert len(fake.requests_to("submit")) == 1
     assert_clean(e2e)
 
