@@ -129,6 +129,8 @@ class ReplyTarget:
     token_expires_at: datetime
     message_id: int | None = None
     fallback_message_id: int | None = None
+    upload_limit: int | None = None
+    """The largest file Discord said it accepts with this interaction (bytes), when it said."""
 
     def __repr__(self) -> str:
         return (

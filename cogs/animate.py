@@ -99,6 +99,7 @@ class Animate(commands.Cog):
                 application_id=interaction.application_id,
                 interaction_token=interaction.token,
                 token_expires_at=interaction.created_at + INTERACTION_TOKEN_LIFETIME,
+                upload_limit=interaction.filesize_limit,
             ),
         )
         try:

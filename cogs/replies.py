@@ -135,12 +135,15 @@ class DiscordReplies:
         )
         return _with(target, fallback_message_id=message.id)
 
+    def _guild_upload_limit(self, guild_id: int) -> int:
+        guild = self._bot.get_guild(guild_id)
+        return guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
+
     async def _download(self, job: Job) -> bytes | None:
         """The video's bytes when it fits this server's upload limit; None if larger or unreachable."""
         if not job.video_url:
             raise DeliveryError("completed job without a video", permanent=True)
-        guild = self._bot.get_guild(job.guild_id)
-        limit = guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
+        limit = job.reply.upload_limit or self._guild_upload_limit(job.guild_id)
         try:
             async with self._http.get(job.video_url, timeout=DOWNLOAD_TIMEOUT) as answer:
                 if answer.status != 200:

@@ -93,6 +93,7 @@ jobs = Table(
     Column("token_expires_at", UtcDateTime, nullable=False),
     Column("message_id", BigInteger, nullable=True),
     Column("fallback_message_id", BigInteger, nullable=True),
+    Column("upload_limit", BigInteger, nullable=True),
     # progress
     Column("state", String(32), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
@@ -148,6 +149,7 @@ def job_to_row(job: Job) -> dict[str, Any]:
         "token_expires_at": reply.token_expires_at,
         "message_id": reply.message_id,
         "fallback_message_id": reply.fallback_message_id,
+        "upload_limit": reply.upload_limit,
         "state": job.state.value,
         "created_at": job.created_at,
         "updated_at": job.updated_at,
@@ -188,6 +190,7 @@ def row_to_job(row: Mapping[str, Any]) -> Job:
             token_expires_at=row["token_expires_at"],
             message_id=row["message_id"],
             fallback_message_id=row["fallback_message_id"],
+            upload_limit=row["upload_limit"],
         ),
         state=JobState(row["state"]),
         created_at=row["created_at"],

@@ -105,10 +105,15 @@ async def test_happy_path_ends_with_the_uploaded_video(e2e: EndToEnd, locale: st
     assert_clean(e2e)
 
 
-async def _delivered_as_link(e2e: EndToEnd) -> StoredMessage:
-    """Run one job to its end and check it ended delivered as a link, with no video file anywhere."""
+async def _delivered_as_link(
+    e2e: EndToEnd, *, upload_limit_after_command: int | None = None
+) -> StoredMessage:
+    """Run one job to its end and check it ended delivered as a link, with no video file anywhere.
+    ``upload_limit_after_command`` lowers the upload limit once the command told the bot a larger one."""
     discord, member = e2e.discord, e2e.discord.member
     handle = await animate(e2e, PROMPT)
+    if upload_limit_after_command is not None:
+        discord.set_upload_limit(upload_limit_after_command)
     await _deferred_in_time(handle)
     final = await handle.wait_original(_is_delivered("en-US"), VIDEO_WAIT_S)
     await discord.wait_for(lambda: end_notices(discord, member.id))
@@ -133,10 +138,22 @@ async def test_a_video_above_the_default_upload_limit_is_linked_without_trying(e
 
 
 async def test_a_video_discord_refuses_as_too_large_is_linked_instead(e2e: EndToEnd) -> None:
-    e2e.discord.set_upload_limit(len(e2e.runcomfy.video) - 1)
-
-    await _delivered_as_link(e2e)
+    await _delivered_as_link(e2e, upload_limit_after_command=len(e2e.runcomfy.video) - 1)
 
     refused = [r for r in e2e.discord.requests if r.files]
     assert refused
     assert all(r.status == 413 for r in refused)
+
+
+@pytest.mark.runcomfy_config(video_size_bytes=TEN_MIB + 2 * 1024 * 1024)
+async def test_a_video_within_the_limit_discord_gave_with_the_command_is_uploaded(e2e: EndToEnd) -> None:
+    e2e.discord.set_upload_limit(25 * 1024 * 1024)  # more than the server's boost tier alone allows
+    handle = await animate(e2e)
+    assert attachment_option(handle) is not None
+    assert handle.record.payload["attachment_size_limit"] == 25 * 1024 * 1024
+
+    final = await handle.wait_original(has_video, timeout=VIDEO_WAIT_S)
+    video = video_attachment(final)
+    assert video is not None
+    assert e2e.discord.attachment_bytes(video)[1] == e2e.runcomfy.video
+    assert_clean(e2e)

@@ -77,6 +77,7 @@ def full_job(job_id: str = "f00dbabe") -> Job:
             token_expires_at=at + timedelta(minutes=15),
             message_id=666_666_666_666_666_666,
             fallback_message_id=777_777_777_777_777_777,
+            upload_limit=26_214_400,
         ),
         state=JobState.FAILED,
         created_at=at,
