@@ -9,7 +9,7 @@ Run it alone with ``python -m client.fake --port 8188``.
 
 from client.fake.faults import Endpoint, Fault, FaultKind
 from client.fake.jobs import JobFailure, JobStatus, JobView
-from client.fake.server import FakeConfig, FakeRunComfy, RecordedRequest
+from client.fake.server import FakeConfig, FakeRunComfy, OutputShape, RecordedRequest
 
 __all__ = [
     "Endpoint",
@@ -20,5 +20,6 @@ __all__ = [
     "JobFailure",
     "JobStatus",
     "JobView",
+    "OutputShape",
     "RecordedRequest",
 ]

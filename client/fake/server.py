@@ -21,7 +21,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType, TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self, get_args
 
 import aiohttp
 from aiohttp import web
@@ -33,6 +33,7 @@ from client.fake.media import padded_video, sample_video
 from client.fake.schema import DECIMAL_MEGABYTE, IMAGE_FIELDS, MODEL_PATH, FieldIssue, validate_input
 
 _Handler = Callable[[web.Request, bytes], Awaitable[web.Response]]
+OutputShape = Literal["video", "videos", "both"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,8 @@ class FakeConfig:
     ``check_images``: fetch and check the image URLs at submit time. ``other_tokens``: further valid
     tokens (other accounts), so a test can see a request refused to a token that did not make it.
     ``megabyte_bytes``: how many bytes the seed's ``file_size_mb<`` rule counts as a megabyte (the seed does
-    not say; 10^6 by default, 2^20 for the other reading).
+    not say; 10^6 by default, 2^20 for the other reading). ``output_shape``: which of the seed's output
+    fields a completed result carries: ``"video"`` (one URL), ``"videos"`` (a list of one) or ``"both"``.
     """
 
     queue_s: float = 0.3
@@ -56,11 +58,14 @@ class FakeConfig:
     image_fetch_timeout_s: float = 5.0
     job_cost: float = 0.09
     megabyte_bytes: int = DECIMAL_MEGABYTE
+    output_shape: OutputShape = "both"
     other_tokens: tuple[str, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         if self.megabyte_bytes < 1:
             raise ValueError("megabyte_bytes must be a positive number of bytes")
+        if self.output_shape not in get_args(OutputShape):
+            raise ValueError(f"output_shape must be one of {get_args(OutputShape)}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,7 +409,7 @@ class FakeRunComfy:
         answer: dict[str, Any] = {"request_id": job.request_id, "status": job.status.value}
         if job.status is JobStatus.COMPLETED:
             video_url = f"{self.base_url}/media/{job.request_id}.mp4"
-            answer["output"] = {"video": video_url, "videos": [video_url]}
+            answer["output"] = _output(video_url, self._config.output_shape)
             answer["created_at"] = job.created_at.isoformat()
             answer["finished_at"] = job.finished_at.isoformat() if job.finished_at else None
         elif job.status is JobStatus.FAILED:
@@ -485,6 +490,15 @@ def _invalid(issues: list[FieldIssue]) -> web.Response:
     message = "; ".join(dict.fromkeys(issue.text for issue in issues))
     body = {**error_body(422, message=message), "detail": [issue.as_detail() for issue in issues]}
     return _json(body, 422)
+
+
+def _output(video_url: str, shape: OutputShape) -> dict[str, Any]:
+    output: dict[str, Any] = {}
+    if shape in ("video", "both"):
+        output["video"] = video_url
+    if shape in ("videos", "both"):
+        output["videos"] = [video_url]
+    return output
 
 
 def _fault_answer(fault: Fault) -> web.Response:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
 from client.api import RunComfyClient
 from client.errors import NotFoundError, SubmissionUncertainError
-from client.fake import FakeConfig, FakeRunComfy, Fault, FaultKind
-from client.models import AnimateInput
+from client.fake import FakeConfig, FakeRunComfy, Fault, FaultKind, OutputShape
+from client.models import AnimateInput, Completed
 from tests.client.conftest import TOKEN, RecordingSleep
 
 JOB = AnimateInput(prompt="a cat waves", first_frame_image_url="https://cdn.example/cat.png")
@@ -73,3 +74,24 @@ async def test_an_expired_request_raises_not_found_without_retrying(
     assert sleeps.calls == []
     endpoint = "result" if call == "wait" else call
     assert len(fake.requests_to(endpoint)) == 1
+
+
+# -- each shape of the completed output ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", ["video", "videos", "both"])
+async def test_the_client_finds_the_video_in_each_output_shape(shape: OutputShape) -> None:
+    async with (
+        FakeRunComfy(TOKEN, FakeConfig(manual=True, check_images=False, output_shape=shape)) as fake,
+        RunComfyClient(TOKEN, fake.base_url) as client,
+    ):
+        request_id = (await client.submit(JOB)).request_id
+        fake.set_state(request_id, "completed")
+        result = await client.result(request_id)
+        final = await client.wait(request_id, poll_min_s=0.01, poll_max_s=0.01)
+        async with aiohttp.ClientSession() as http, http.get(str(result.video_url)) as response:
+            video = await response.read()
+    expected = f"{fake.base_url}/media/{request_id}.mp4"
+    assert result.video_url == expected
+    assert final == Completed(expected, result.output)
+    assert video == fake.video

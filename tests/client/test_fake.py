@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 from PIL import Image
 
-from client.fake import FakeConfig, FakeRunComfy, Fault, JobStatus
+from client.fake import FakeConfig, FakeRunComfy, Fault, JobStatus, OutputShape
 from client.fake.media import padded_video, sample_video
 
 TOKEN = "test-token"
@@ -284,6 +284,27 @@ async def test_result_answers_the_status_until_the_job_is_done(
     assert created.tzinfo is not None
     assert created <= finished
     assert "cost" not in body
+
+
+@pytest.mark.parametrize(
+    ("shape", "fields"), [("video", {"video"}), ("videos", {"videos"}), ("both", {"video", "videos"})]
+)
+async def test_the_output_carries_the_configured_fields(
+    http: aiohttp.ClientSession, shape: OutputShape, fields: set[str]
+) -> None:
+    async with FakeRunComfy(TOKEN, FakeConfig(manual=True, output_shape=shape)) as fake:
+        request_id = await submitted_id(http, fake)
+        fake.set_state(request_id, "completed")
+        _, body = await call(http, "GET", request_url(fake, request_id, "result"))
+    video_url = f"{fake.base_url}/media/{request_id}.mp4"
+    assert set(body["output"]) == fields
+    assert body["output"].get("video", video_url) == video_url
+    assert body["output"].get("videos", [video_url]) == [video_url]
+
+
+def test_an_unknown_output_shape_is_refused() -> None:
+    with pytest.raises(ValueError, match="output_shape"):
+        FakeConfig(output_shape="image")  # type: ignore[arg-type]
 
 
 async def test_include_cost_adds_a_numeric_cost(http: aiohttp.ClientSession) -> None:

@@ -16,6 +16,7 @@ from tests.e2e.helpers import (
     has_video,
     message_text,
     showing,
+    video_attachment,
     wait_notice,
 )
 
@@ -65,6 +66,21 @@ async def test_a_request_that_expires_while_queued_at_runcomfy_fails_in_words(e2
     expired_answers = [r for r in fake.requests_to("result") if r.status == 404]
     assert len(expired_answers) == 1  # the bot stopped asking once RunComfy said it no longer knew the job
     assert len(fake.requests_to("submit")) == 1
+    assert_clean(e2e)
+
+
+@pytest.mark.runcomfy_config(output_shape="videos")
+async def test_a_result_that_lists_its_video_only_in_videos_is_delivered(e2e: EndToEnd) -> None:
+    handle = await animate(e2e)
+    final = await handle.wait_original(has_video, timeout=VIDEO_WAIT_S)
+
+    [request_id] = list(e2e.runcomfy.jobs)
+    [media] = e2e.runcomfy.requests_to("media")
+    assert (media.path, media.status) == (f"/media/{request_id}.mp4", 200)
+    attachment = video_attachment(final)
+    assert attachment is not None
+    assert attachment["size"] == len(e2e.runcomfy.video)
+    assert "your video is ready" in (await wait_notice(e2e)).content
     assert_clean(e2e)
 
 
