@@ -1,9 +1,20 @@
-"""Faults a test arms on the fake: what goes wrong, on which endpoint, how many times."""
+"""Faults a test arms on the fake: what goes wrong, on which endpoint, how many times.
+
+What RunComfy documents is the ``error_code`` values (400001 unknown model, 400002 no remaining balance,
+400004 missing/expired token or inactive account, 403001 another user's request, 404001 request not found,
+deleted or expired, 422001 validation, 500001 server error), not the HTTP status each comes with. The
+pairings below are guesses, kept because clients map statuses that way: 402 for "no balance" (the code's
+own family suggests a 400), 401 for a bad token, and 429001 for rate limiting (no such code is documented).
+A status with no pairing gets ``status * 1000 + 1``, a guess too. Tests that care arm the documented code
+with another status, e.g. ``Fault.http(400, error_code=400002)``.
+"""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 
@@ -28,29 +39,36 @@ class FaultKind(enum.StrEnum):
     ERROR_200 = "error_200"
 
 
-DEFAULT_ERROR_CODES: dict[int, int] = {
-    400: 400001,
-    401: 400004,
-    402: 400002,
-    403: 403001,
-    404: 404001,
-    422: 422001,
-    429: 429001,
-}
-DEFAULT_ERROR_MESSAGES: dict[int, str] = {
-    400: "Bad request.",
-    401: "Missing or expired token, or inactive account.",
-    402: "No remaining balance.",
-    403: "This request belongs to another user.",
-    404: "Request not found, deleted or expired.",
-    422: "Validation error.",
-    429: "Too many requests.",
-}
+# HTTP status -> the error_code the fake sends with it. Only the codes are documented by RunComfy; which
+# status carries them is not (see the module docstring), and 429001 is not documented at all.
+DEFAULT_ERROR_CODES: Mapping[int, int] = MappingProxyType(
+    {
+        400: 400001,
+        401: 400004,
+        402: 400002,
+        403: 403001,
+        404: 404001,
+        422: 422001,
+        429: 429001,
+    }
+)
+DEFAULT_ERROR_MESSAGES: Mapping[int, str] = MappingProxyType(
+    {
+        400: "Bad request.",
+        401: "Missing or expired token, or inactive account.",
+        402: "No remaining balance.",
+        403: "This request belongs to another user.",
+        404: "Request not found, deleted or expired.",
+        422: "Validation error.",
+        429: "Too many requests.",
+    }
+)
 SERVER_ERROR_CODE = 500001
 
 
 def error_body(status: int, *, error_code: int | None = None, message: str | None = None) -> dict[str, Any]:
-    """The API's error body for an HTTP status, with its documented code unless one is given."""
+    """The API's error body for an HTTP status, with the code the fake pairs with it unless one is given
+    (the codes are RunComfy's; the pairing with a status is not documented by RunComfy)."""
     default_code = SERVER_ERROR_CODE if status >= 500 else DEFAULT_ERROR_CODES.get(status, status * 1000 + 1)
     default_message = (
         "Internal server error." if status >= 500 else DEFAULT_ERROR_MESSAGES.get(status, "Error.")
@@ -111,7 +129,7 @@ class Fault:
 
     @classmethod
     def rate_limited(cls, retry_after: float = 1, *, endpoint: str = "any", times: int | None = 1) -> Fault:
-        """429 with a ``Retry-After`` header (seconds)."""
+        """429 with a ``Retry-After`` header (seconds); its code 429001 is a guess, not documented."""
         return cls.http(429, endpoint=endpoint, times=times, retry_after=retry_after)
 
     @classmethod

@@ -9,7 +9,14 @@ import aiohttp
 import pytest
 
 from client.api import RunComfyClient
-from client.errors import NotFoundError, SubmissionUncertainError
+from client.errors import (
+    AuthenticationError,
+    InputValidationError,
+    NotFoundError,
+    PaymentRequiredError,
+    RunComfyError,
+    SubmissionUncertainError,
+)
 from client.fake import FakeConfig, FakeRunComfy, Fault, FaultKind, OutputShape
 from client.models import AnimateInput, Completed
 from tests.client.conftest import TOKEN, RecordingSleep
@@ -95,3 +102,42 @@ async def test_the_client_finds_the_video_in_each_output_shape(shape: OutputShap
     assert result.video_url == expected
     assert final == Completed(expected, result.output)
     assert video == fake.video
+
+
+# -- refusals: the documented code decides, whatever status carries it -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "error"),
+    [
+        (400, 400002, PaymentRequiredError),  # the documented code in its own family's status
+        (402, None, PaymentRequiredError),  # the fake's guess: 402 with 400002
+        (400, 400004, AuthenticationError),
+        (401, None, AuthenticationError),
+        (400, None, InputValidationError),  # 400001, unknown model
+    ],
+)
+async def test_a_refused_submit_is_classified_by_its_code_and_not_resent(
+    fake: FakeRunComfy,
+    api: RunComfyClient,
+    sleeps: RecordingSleep,
+    status: int,
+    code: int | None,
+    error: type[RunComfyError],
+) -> None:
+    fake.inject(Fault.http(status, endpoint="submit", error_code=code))
+    with pytest.raises(error) as caught:
+        await api.submit(JOB)
+    assert type(caught.value) is error
+    assert caught.value.status == status
+    assert len(fake.requests_to("submit")) == 1
+    assert not fake.jobs
+    assert sleeps.calls == []
+
+
+async def test_no_balance_while_polling_is_payment_too(fake: FakeRunComfy, api: RunComfyClient) -> None:
+    request_id = (await api.submit(JOB)).request_id
+    fake.inject(Fault.http(400, endpoint="result", error_code=400002))
+    with pytest.raises(PaymentRequiredError):
+        await api.result(request_id)
+    assert len(fake.requests_to("result")) == 1

@@ -13,6 +13,7 @@ from tests.e2e.helpers import (
     animate,
     assert_clean,
     cancel_button,
+    end_notices,
     has_video,
     message_text,
     showing,
@@ -24,6 +25,7 @@ FAILED_TITLE = "The video couldn't be made"
 NOT_RESENT = "to avoid charging twice it was not resent"
 WAITING_AT_RUNCOMFY = "Waiting at RunComfy"
 NOT_KNOWN = "The generator no longer knows this job."
+SERVICE_DOWN = "The video service is unavailable right now"
 TRY_AGAIN = "Please try again with /animate."
 
 
@@ -81,6 +83,26 @@ async def test_a_result_that_lists_its_video_only_in_videos_is_delivered(e2e: En
     assert attachment is not None
     assert attachment["size"] == len(e2e.runcomfy.video)
     assert "your video is ready" in (await wait_notice(e2e)).content
+    assert_clean(e2e)
+
+
+async def test_no_balance_answered_as_a_400_pauses_submissions_like_a_402(e2e: EndToEnd) -> None:
+    fake = e2e.runcomfy
+    fake.inject(Fault.http(400, endpoint="submit", error_code=400002, message="No remaining balance."))
+    first = await animate(e2e, "the first cat waves")
+    shown = await first.wait_original(showing(SERVICE_DOWN))
+    second = await animate(e2e, "the second cat waves")
+    also_shown = await second.wait_original(showing(SERVICE_DOWN))
+
+    assert len(fake.requests_to("submit")) == 1  # not taken for a bad input: nothing failed, nothing resent
+    assert not fake.jobs
+    for card in (shown, also_shown):
+        text = message_text(card)
+        assert "Waiting in this server's queue" in text
+        assert FAILED_TITLE not in text
+        assert "balance" not in text
+    assert "RunComfy refused the bot's credentials or credits" in e2e.bot.output()
+    assert not end_notices(e2e.discord, e2e.discord.member.id)
     assert_clean(e2e)
 
 
