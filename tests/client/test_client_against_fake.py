@@ -141,3 +141,20 @@ async def test_no_balance_while_polling_is_payment_too(fake: FakeRunComfy, api: 
     with pytest.raises(PaymentRequiredError):
         await api.result(request_id)
     assert len(fake.requests_to("result")) == 1
+
+
+# -- a route the API does not have ------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="client/errors.py classes any 404 as NotFoundError, so a route miss (a wrong RUNCOMFY_API_BASE "
+    "path) reads as an expired request and the bot fails each job as not_found instead of reporting a "
+    "configuration problem; a 404 without RunComfy's error_code 404001 should not be NotFoundError",
+)
+async def test_a_route_the_api_does_not_have_is_not_taken_for_an_expired_request(fake: FakeRunComfy) -> None:
+    async with RunComfyClient(TOKEN, fake.base_url + "/typo") as misconfigured:
+        with pytest.raises(RunComfyError) as caught:
+            await misconfigured.status("req-0001")
+    assert [r.path for r in fake.unknown_requests] == ["/typo/v1/requests/req-0001/status"]
+    assert not isinstance(caught.value, NotFoundError)
