@@ -32,6 +32,7 @@ from client.errors import (
     APIConnectionError,
     APITimeoutError,
     AuthenticationError,
+    EndpointNotFoundError,
     InputValidationError,
     NotFoundError,
     PaymentRequiredError,
@@ -284,7 +285,7 @@ class Scheduler:
             refusal = exc.message
             log.info("job %s: RunComfy refused the input: %s", job.id, refusal)
             return lambda j: j.failed(FailureReason.REJECTED_INPUT, refusal, at=now())
-        except (AuthenticationError, PaymentRequiredError) as exc:
+        except (AuthenticationError, PaymentRequiredError, EndpointNotFoundError) as exc:
             self._health.trip(type(exc).__name__, now())
             self._listener.queue_changed()  # every waiting card now says the service is down
             return lambda j: j.moved_to(JobState.QUEUED, at=now())

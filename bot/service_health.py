@@ -27,7 +27,11 @@ class ServiceHealth:
     def trip(self, problem: str, now: datetime) -> None:
         self._current = self.cooldown if self._current is None else min(self._current * 2, self.max_cooldown)
         if self.problem is None:
-            log.error("RunComfy refused the bot's credentials or credits (%s): submissions paused", problem)
+            log.error(
+                "RunComfy refused the bot's credentials or credits, or has no such endpoint (%s): "
+                "submissions paused",
+                problem,
+            )
         self.problem = problem
         self.retry_at = now + self._current
 

@@ -26,9 +26,11 @@ from client.errors import (
     APIConnectionError,
     APITimeoutError,
     AuthenticationError,
+    EndpointNotFoundError,
     MalformedResponseError,
     MissingTokenError,
     NotCancellableError,
+    NotFoundError,
     PaymentRequiredError,
     RunComfyError,
     SubmissionUncertainError,
@@ -133,6 +135,12 @@ class RunComfyClient:
         try:
             body = await self._call("POST", SUBMIT_PATH, job.to_payload(), submit=True)
             return parse_answer(Submission, body, what="submit")
+        except NotFoundError as exc:
+            raise EndpointNotFoundError(
+                f"RunComfy has no submission route at {self.base_url}: check {BASE_URL_ENV}",
+                status=exc.status,
+                error_code=exc.error_code,
+            ) from exc
         except RunComfyError as exc:
             if submission_uncertain(exc):
                 raise SubmissionUncertainError(

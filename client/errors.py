@@ -93,6 +93,11 @@ class NotFoundError(RunComfyError):
     """RunComfy does not know the request (never existed, deleted or expired)."""
 
 
+class EndpointNotFoundError(RunComfyError):
+    """RunComfy has no such route (a 404 to a submission, which never names an existing request): the
+    configured base URL is most likely wrong. Nothing was created."""
+
+
 class RateLimitedError(RunComfyError):
     """Too many requests; ``retry_after`` (seconds) is what the server asked for, if anything."""
 

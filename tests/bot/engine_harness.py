@@ -168,13 +168,19 @@ async def running_engine(
     service_cooldown_s: float = 60.0,
     first_pause_s: float = 0.05,
     refresh_urls: UrlRefresher | None = None,
+    api_base_suffix: str = "",
 ) -> AsyncIterator[Engine]:
     fake = FakeRunComfy(API_TOKEN, config or FakeConfig(manual=True, check_images=False))
     base_url = await fake.start()
     own_store = store is None
     store = store or await open_store(f"sqlite+aiosqlite:///{tmp_path / 'jobs.sqlite3'}")
     api = RunComfyClient(
-        API_TOKEN, base_url, timeout_s=2, max_attempts=3, backoff_base_s=0.01, backoff_cap_s=0.05
+        API_TOKEN,
+        base_url + api_base_suffix,
+        timeout_s=2,
+        max_attempts=3,
+        backoff_base_s=0.01,
+        backoff_cap_s=0.05,
     )
     locks, listener, replies = JobLocks(), WatchingListener(), RecordingReplies()
     health = ServiceHealth(cooldown=timedelta(seconds=service_cooldown_s))

@@ -413,3 +413,14 @@ async def test_a_picture_link_about_to_expire_is_refreshed_before_submission(tmp
         assert asked == [[old_url]]
         [submit] = engine.fake.requests_to("submit")
         assert submit.json["first_frame_image_url"].endswith("hm=fresh")
+
+
+async def test_a_wrong_api_base_pauses_submissions_and_keeps_the_job(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, api_base_suffix="/typo") as engine:
+        job = await engine.scheduler.enqueue(make_job())
+        await engine.listener.wait_for(lambda: engine.health.degraded)
+        await engine.listener.wait_for(
+            lambda: engine.listener.history[job.id][-2:] == [JobState.SUBMITTING, JobState.QUEUED]
+        )
+        assert engine.health.problem == "EndpointNotFoundError"
+        assert engine.fake.jobs == {}

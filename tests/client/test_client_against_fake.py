@@ -11,6 +11,7 @@ import pytest
 from client.api import RunComfyClient
 from client.errors import (
     AuthenticationError,
+    EndpointNotFoundError,
     InputValidationError,
     NotFoundError,
     PaymentRequiredError,
@@ -146,15 +147,13 @@ async def test_no_balance_while_polling_is_payment_too(fake: FakeRunComfy, api: 
 # -- a route the API does not have ------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client/errors.py classes any 404 as NotFoundError, so a route miss (a wrong RUNCOMFY_API_BASE "
-    "path) reads as an expired request and the bot fails each job as not_found instead of reporting a "
-    "configuration problem; a 404 without RunComfy's error_code 404001 should not be NotFoundError",
-)
-async def test_a_route_the_api_does_not_have_is_not_taken_for_an_expired_request(fake: FakeRunComfy) -> None:
+async def test_a_submission_to_a_route_the_api_does_not_have_is_a_configuration_problem(
+    fake: FakeRunComfy,
+) -> None:
     async with RunComfyClient(TOKEN, fake.base_url + "/typo") as misconfigured:
-        with pytest.raises(RunComfyError) as caught:
-            await misconfigured.status("req-0001")
-    assert [r.path for r in fake.unknown_requests] == ["/typo/v1/requests/req-0001/status"]
-    assert not isinstance(caught.value, NotFoundError)
+        with pytest.raises(EndpointNotFoundError, match="RUNCOMFY_API_BASE"):
+            await misconfigured.submit(JOB)
+    assert [r.path for r in fake.unknown_requests] == [
+        "/typo/v1/models/bytedance/seedance-1-0/lite/image-to-video"
+    ]
+    assert fake.jobs == {}

@@ -20,7 +20,7 @@ from client.fake.schema import (
 )
 from client.image_rules import check_image
 
-SEED_DIR = Path("/work/shared/seed")
+SEED_DIR = Path(__file__).resolve().parents[3] / "shared" / "seed"  # beside the checkout
 MB = DECIMAL_MEGABYTE
 
 
