@@ -71,14 +71,14 @@ class InteractionHandle:
         """Pretend ``seconds`` have passed for this interaction (its 3 s deadline and its token's life)."""
         self.record.created_at -= seconds
 
-    async def wait_response(self, timeout: float = 5.0) -> int:  # noqa: ASYNC109
+    async def wait_response(self, timeout: float = 10.0) -> int:  # noqa: ASYNC109
         """Wait for the bot's first answer (the callback) and return its type."""
         return await self.double.wait_for(lambda: self.record.response_type, timeout)
 
     async def wait_original(
         self,
         predicate: Callable[[StoredMessage], bool] = lambda m: True,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 10.0,  # noqa: ASYNC109
     ) -> StoredMessage:
         """Wait until the original response exists and satisfies ``predicate``; return it."""
 
@@ -313,7 +313,7 @@ class DiscordDouble:
         """Make every ``wait_for`` re-check its predicate (for changes outside the double: a process exit)."""
         await self._notify()
 
-    async def wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T:  # noqa: ASYNC109
+    async def wait_for(self, predicate: Callable[[], T | None], timeout: float = 10.0) -> T:  # noqa: ASYNC109
         """Return the first truthy value of ``predicate``, re-checked on every request or state change."""
         try:
             async with asyncio.timeout(timeout), self._changed:

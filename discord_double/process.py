@@ -73,7 +73,7 @@ class BotProcess:
         async with asyncio.timeout(timeout):
             return await self._process.wait()
 
-    async def terminate(self, timeout: float = 10.0) -> int:  # noqa: ASYNC109
+    async def terminate(self, timeout: float = 20.0) -> int:  # noqa: ASYNC109
         """SIGTERM (a clean stop); return the exit code. Escalates to SIGKILL after ``timeout``."""
         if self._process is None:
             raise RuntimeError("the bot was never started")

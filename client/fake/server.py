@@ -197,7 +197,7 @@ class FakeRunComfy:
         """Put a job in any state at once (``message``/``code`` describe a failure)."""
         return self._board.set_state(request_id, status, JobFailure(message, code))
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Return once ``predicate()`` holds, re-checked after every request and job change.
 
         Raises ``TimeoutError`` after ``timeout`` seconds.
@@ -210,7 +210,7 @@ class FakeRunComfy:
         self,
         endpoint: Endpoint | str,
         count: int,
-        timeout: float = 5.0,  # noqa: ASYNC109 (the tests' own bound)
+        timeout: float = 10.0,  # noqa: ASYNC109 (the tests' own bound)
     ) -> list[RecordedRequest]:
         """Wait until ``endpoint`` has received at least ``count`` requests; returns them all."""
         await self.wait_for(lambda: len(self.requests_to(endpoint)) >= count, timeout)
@@ -220,7 +220,7 @@ class FakeRunComfy:
         self,
         request_id: str,
         status: JobStatus | str,
-        timeout: float = 5.0,  # noqa: ASYNC109 (the tests' own bound)
+        timeout: float = 10.0,  # noqa: ASYNC109 (the tests' own bound)
     ) -> JobView:
         """Wait until a job reaches ``status``; returns its view."""
         wanted = JobStatus(status)
