@@ -24,6 +24,10 @@ class StartupError(Exception):
     """Something the operator must fix before the bot can start; shown as one line."""
 
 
+class EngineFailure(Exception):
+    """A loop of the engine died; the process exits non-zero so its supervisor restarts it."""
+
+
 async def run(settings: Settings) -> None:
     discord_token = settings.discord_token.get_secret_value()
     try:
@@ -57,6 +61,8 @@ async def run(settings: Settings) -> None:
                 else:
                     stopper.cancel()
                     runner.result()
+                if bot.engine_failure is not None:
+                    raise EngineFailure(repr(bot.engine_failure))
     except discord.LoginFailure:
         raise StartupError("Discord refused DISCORD_TOKEN") from None
     finally:
@@ -78,6 +84,9 @@ def main() -> int:
     except StartupError as exc:
         print(f"animate-bot: {exc}", file=sys.stderr)
         return 2
+    except EngineFailure as exc:
+        print(f"animate-bot: stopped after an internal failure ({exc}); see the log above", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     log.info("stopped")

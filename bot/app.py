@@ -71,7 +71,9 @@ class AnimateBot(commands.Bot):
             refresh_urls=lambda urls: refresh_attachment_urls(self, urls),
         )
         self._engine: list[asyncio.Task[None]] = []
-        self._closing = False
+        self._close_task: asyncio.Task[None] | None = None
+        self.engine_failure: BaseException | None = None
+        """Set when a loop of the engine died; the process then exits with a failure code."""
 
     async def setup_hook(self) -> None:
         from cogs.translator import CommandTranslator
@@ -93,10 +95,13 @@ class AnimateBot(commands.Bot):
     def _engine_stopped(self, task: asyncio.Task[None]) -> None:
         """A loop of the engine ended on its own: without it jobs would stall, so the process stops and
         its supervisor starts it again (every job is stored)."""
-        if task.cancelled() or self._closing:
+        if task.cancelled() or self._close_task is not None:
             return
-        log.critical("the %s loop stopped unexpectedly: %r; shutting down", task.get_name(), task.exception())
-        asyncio.get_running_loop().create_task(self.close())
+        self.engine_failure = task.exception() or RuntimeError(f"the {task.get_name()} loop returned")
+        log.critical(
+            "the %s loop stopped unexpectedly: %r; shutting down", task.get_name(), self.engine_failure
+        )
+        self._close_task = asyncio.get_running_loop().create_task(self._close_once(), name="close")
 
     async def _resume_jobs(self) -> None:
         """Pick up every unfinished job where an earlier process left it."""
@@ -113,14 +118,20 @@ class AnimateBot(commands.Bot):
         log.info("connected as %s to %d servers", self.user, len(self.guilds))
 
     async def close(self) -> None:
-        if self._closing:
-            return
-        self._closing = True
-        await self.scheduler.stop()
-        await self.tracker.stop()
-        await self.presenter.stop()
-        for task in self._engine:
-            task.cancel()
-        if self._engine:
-            await asyncio.wait(self._engine, timeout=5)
-        await super().close()
+        """Stop the engine (a submission in flight records its answer first), then Discord. Every caller
+        waits for the one shutdown, however many ask for it."""
+        if self._close_task is None:
+            self._close_task = asyncio.get_running_loop().create_task(self._close_once(), name="close")
+        await asyncio.shield(self._close_task)
+
+    async def _close_once(self) -> None:
+        try:
+            await self.scheduler.stop()
+            await self.tracker.stop()
+            await self.presenter.stop()
+            for task in self._engine:
+                task.cancel()
+            if self._engine:
+                await asyncio.wait(self._engine, timeout=5)
+        finally:
+            await super().close()

@@ -20,8 +20,11 @@ import contextlib
 import dataclasses
 import enum
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
 
 from bot.attachment_urls import needing_refresh
 from bot.fairness import Member, fair_order, member_of, queue_positions
@@ -153,7 +156,7 @@ class Scheduler:
             resolved.append(failed)
         for job in await self._store.find_by_state([JobState.QUEUED, JobState.IN_QUEUE]):
             if job.cancel_requested_by is not None:
-                await self.cancel(job.id, job.cancel_requested_by)
+                self._in_background(self._keep_cancel_promise(job.id, job.cancel_requested_by), job.id)
         return resolved
 
     async def run(self) -> None:
@@ -195,8 +198,9 @@ class Scheduler:
             self._not_before = None
         active = await self._store.count_in_states(list(ACTIVE_STATES))
         free = self._max_active - active - len(self._launching)
-        if self._health.degraded:
-            free = 1 - len(self._launching)  # probe with a single job until RunComfy accepts again
+        if self._health.degraded or self._pauses:
+            # Probe with a single job until RunComfy takes one again.
+            free = min(free, 1 - len(self._launching))
         if free <= 0:
             return
         queued = fair_order(await self._store.queued_jobs(), self._last_served)
@@ -215,7 +219,11 @@ class Scheduler:
             queued = await self._store.get(job_id)
             if queued is None or queued.state is not JobState.QUEUED:
                 return
-            fresh_urls = await self._fresh_urls(queued)  # before 'submitting': nothing is paid yet
+            try:
+                api_input = await self._api_input(queued)  # before 'submitting': nothing is paid yet
+            except ValidationError as exc:
+                await self._refuse_locally(queued, exc)
+                return
             async with self._locks(job_id):
                 job = await self._store.get(job_id)
                 if self._stopping or job is None or job.state is not JobState.QUEUED:
@@ -224,7 +232,7 @@ class Scheduler:
             self._listener.job_changed(job)
             self._listener.queue_changed()
             # Shielded: a shutdown waits for the answer so that a request_id is never lost.
-            outcome = await asyncio.shield(self._post(job, fresh_urls))
+            outcome = await asyncio.shield(self._post(job, api_input))
             job = await self._save_outcome(job_id, outcome)
             self._listener.job_changed(job)
             if job.state is JobState.QUEUED:
@@ -235,9 +243,23 @@ class Scheduler:
                 await self._keep_cancel_promise(job.id, job.cancel_requested_by)
         except Exception:
             log.exception("job %s: submission bookkeeping failed", job_id)
+            self._pause(None)  # whatever failed, do not spin on the same job
         finally:
             self._launching.discard(job_id)
             self.wake()
+
+    async def _refuse_locally(self, job: Job, problem: ValidationError) -> None:
+        """A stored job the API's own model refuses (it passed the command's checks, so this is rare):
+        fail it without sending anything."""
+        detail = "; ".join(str(error["msg"]) for error in problem.errors(include_input=False))
+        log.error("job %s: its input does not fit the API's schema (%s); not sent", job.id, detail)
+        async with self._locks(job.id):
+            current = await self._store.get(job.id)
+            if current is None or current.state is not JobState.QUEUED:
+                return
+            failed = await self._store.save(current.failed(FailureReason.REJECTED_INPUT, detail))
+        self._listener.job_changed(failed)
+        self._listener.queue_changed()
 
     async def _save_outcome(self, job_id: str, outcome: Callable[[Job], Job]) -> Job:
         """Record what RunComfy answered, trying again while the store fails: an accepted job's
@@ -254,7 +276,7 @@ class Scheduler:
                 if attempt == SAVE_ATTEMPTS:
                     raise
                 log.warning("job %s: could not record RunComfy's answer; trying again", job_id, exc_info=True)
-                await asyncio.sleep(0.5 * 2**attempt)
+                await asyncio.sleep(0.25 * 2**attempt)
         raise AssertionError("unreachable")
 
     def _pause(self, retry_after: float | None) -> None:
@@ -265,22 +287,26 @@ class Scheduler:
         self._pauses += 1
         self._not_before = self._clock() + pause
 
-    async def _fresh_urls(self, job: Job) -> Mapping[str, str]:
-        pictures = [job.request.image.url] + ([job.request.last_frame.url] if job.request.last_frame else [])
-        due = needing_refresh(pictures, self._clock())
-        if not due or self._refresh_urls is None:
-            return {}
-        try:
-            return await self._refresh_urls(due)
-        except Exception:
-            log.warning("job %s: could not refresh its picture links; sending them as they are", job.id)
-            return {}
+    async def _api_input(self, job: Job) -> AnimateInput:
+        """The job as the API takes it, with picture links renewed when they are about to expire; the
+        links as given whenever renewing fails or yields something unusable."""
+        if self._refresh_urls is not None:
+            try:
+                pictures = [job.request.image.url]
+                if job.request.last_frame is not None:
+                    pictures.append(job.request.last_frame.url)
+                due = needing_refresh(pictures, self._clock())
+                if due:
+                    return to_api_input(job, await self._refresh_urls(due))
+            except Exception:
+                log.warning("job %s: could not renew its picture links; sending them as they are", job.id)
+        return to_api_input(job)
 
-    async def _post(self, job: Job, fresh_urls: Mapping[str, str]) -> Callable[[Job], Job]:
+    async def _post(self, job: Job, api_input: AnimateInput) -> Callable[[Job], Job]:
         """Send the paid POST once; returns how the stored job changes."""
         now = self._clock
         try:
-            submission = await self._api.submit(to_api_input(job, fresh_urls))
+            submission = await self._api.submit(api_input)
         except InputValidationError as exc:
             refusal = exc.message
             log.info("job %s: RunComfy refused the input: %s", job.id, refusal)
@@ -320,7 +346,13 @@ class Scheduler:
             await asyncio.sleep(min(5.0 * 2**attempt, 120.0))
             await self._keep_cancel_promise(job_id, by_user_id, attempt + 1)
 
-        task = asyncio.create_task(later(), name=f"cancel-{job_id}")
+        self._in_background(later(), job_id)
+
+    def _in_background(self, work: Coroutine[Any, Any, None], job_id: str) -> None:
+        if self._stopping:
+            work.close()
+            return
+        task = asyncio.create_task(work, name=f"cancel-{job_id}")
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 

@@ -82,12 +82,15 @@ def guild_only(locale: str | None) -> str:
     return t(locale, "guild_only")
 
 
-# The channel permissions the bot needs to keep a job's reply alive after the interaction token dies.
+# The channel permissions the bot needs to keep a job's reply alive after the interaction token dies; in a
+# thread, posting is governed by send_messages_in_threads instead.
 REQUIRED_CHANNEL_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
+REQUIRED_THREAD_PERMISSIONS = ("view_channel", "send_messages_in_threads", "embed_links")
 
 
 def missing_permissions(locale: str | None, permissions: list[str]) -> str:
-    """The bot lacks ``permissions`` (names from :data:`REQUIRED_CHANNEL_PERMISSIONS`) in this channel."""
+    """The bot lacks ``permissions`` (names from :data:`REQUIRED_CHANNEL_PERMISSIONS` or
+    :data:`REQUIRED_THREAD_PERMISSIONS`) in this channel."""
     names = ", ".join(t(locale, f"permission.{name}") for name in permissions)
     return shorten(t(locale, "missing_permissions", permissions=names), CONTENT_LIMIT)
 

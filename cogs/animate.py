@@ -36,9 +36,10 @@ def image_ref(attachment: discord.Attachment | None) -> ImageRef | None:
     )
 
 
-def missing_channel_permissions(permissions: discord.Permissions) -> list[str]:
+def missing_channel_permissions(permissions: discord.Permissions, *, in_thread: bool) -> list[str]:
     """What the bot lacks here to keep a reply alive once the interaction token has died."""
-    return [name for name in texts.REQUIRED_CHANNEL_PERMISSIONS if not getattr(permissions, name)]
+    needed = texts.REQUIRED_THREAD_PERMISSIONS if in_thread else texts.REQUIRED_CHANNEL_PERMISSIONS
+    return [name for name in needed if not getattr(permissions, name)]
 
 
 def locale_of(interaction: discord.Interaction) -> str:
@@ -79,7 +80,8 @@ class Animate(commands.Cog):
         if not check.ok or first is None:
             await interaction.response.send_message(describe_all(check, locale), ephemeral=True)
             return
-        missing = missing_channel_permissions(interaction.app_permissions)
+        in_thread = isinstance(interaction.channel, discord.Thread)
+        missing = missing_channel_permissions(interaction.app_permissions, in_thread=in_thread)
         if missing:
             await interaction.response.send_message(
                 texts.missing_permissions(locale, missing), ephemeral=True

@@ -363,6 +363,8 @@ async def test_a_promised_cancel_is_kept_after_a_restart(tmp_path: Path) -> None
             .with_changes(cancel_requested_by=2)
         )
         await engine.scheduler.recover()
+        await engine.wait_state(at_runcomfy.id, JobState.CANCELLED)
+        await engine.wait_state(waiting.id, JobState.CANCELLED)
         assert (await engine.stored(at_runcomfy.id)).cancel_place is CancelPlace.RUNCOMFY
         assert engine.fake.jobs[submission.request_id].status == "cancelled"
         assert (await engine.stored(waiting.id)).cancel_place is CancelPlace.LOCAL
@@ -424,3 +426,32 @@ async def test_a_wrong_api_base_pauses_submissions_and_keeps_the_job(tmp_path: P
         )
         assert engine.health.problem == "EndpointNotFoundError"
         assert engine.fake.jobs == {}
+
+
+async def test_after_a_failed_submission_only_one_job_probes_runcomfy(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, max_active=4, start_loops=False) as engine:
+        engine.fake.inject(Fault.http(502, endpoint="submit", times=None))
+        for user in range(6):
+            await engine.scheduler.enqueue(make_job(user_id=user))
+        await engine.scheduler._fill_slots()
+        await engine.fake.wait_for_requests("submit", 4)  # before anything failed, four went out together
+        await asyncio.gather(*engine.scheduler._submissions)
+        engine.scheduler._not_before = None  # the pause is over
+        await engine.scheduler._fill_slots()
+        assert len(engine.scheduler._launching) == 1
+        await asyncio.gather(*engine.scheduler._submissions)
+        assert len(engine.fake.requests_to("submit")) == 5
+
+
+async def test_a_probe_while_the_service_is_down_respects_the_active_limit(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, max_active=1, start_loops=False) as engine:
+        running = await engine.store.create(make_job(user_id=1))
+        await engine.store.save(
+            running.moved_to(JobState.SUBMITTING).moved_to(JobState.IN_QUEUE, request_id="r")
+        )
+        await engine.scheduler.enqueue(make_job(user_id=2))
+        engine.health.trip("AuthenticationError", datetime.now(UTC) - timedelta(minutes=5))
+        assert engine.health.may_submit(datetime.now(UTC))
+        await engine.scheduler._fill_slots()
+        assert engine.scheduler._launching == set()
+        assert engine.fake.requests_to("submit") == []

@@ -142,6 +142,7 @@ def test_every_catalog_key_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
     texts.not_yours("en")
     texts.guild_only("en")
     texts.missing_permissions("en", list(texts.REQUIRED_CHANNEL_PERMISSIONS))
+    texts.missing_permissions("en", list(texts.REQUIRED_THREAD_PERMISSIONS))
     texts.service_unavailable("en")
     texts.card_moved("en", 3)
     texts.video_too_large("en", "https://v.example/v.mp4")
