@@ -6,7 +6,7 @@ import math
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,7 +19,7 @@ from discord_double.edit_budget import OldMessageEditBudget
 from discord_double.faults import FaultPlan
 from discord_double.http_io import Body, Reply, read_body
 from discord_double.ratelimits import RateLimiter
-from discord_double.state import GuildSpec, InteractionRecord, RecordedRequest, StoredMessage
+from discord_double.state import GuildSpec, InteractionRecord, RecordedRequest, StoredMessage, UploadedFile
 from discord_double.world import World
 
 JSON = dict[str, Any]
@@ -302,6 +302,25 @@ class RestApi:
     def _guild_of(self, record: InteractionRecord) -> GuildSpec:
         return next(g for g in self.world.guilds if g.id == record.guild_id)
 
+    def _answer_message(
+        self,
+        record: InteractionRecord,
+        data: Mapping[str, Any],
+        files: Sequence[UploadedFile],
+        *,
+        extra_flags: int = 0,
+    ) -> StoredMessage:
+        """A message the bot posts as its answer to an interaction (through the interaction webhook)."""
+        return self.world.create_message(
+            channel_id=record.channel_id,
+            guild_id=record.guild_id,
+            body=data,
+            files=files,
+            webhook=True,
+            interaction=record,
+            extra_flags=extra_flags,
+        )
+
     def _check_message_body(self, body: Body, guild: GuildSpec, data: Any, nest: str | None) -> Reply | None:
         if not isinstance(data, dict):
             return None
@@ -343,25 +362,10 @@ class RestApi:
         if kind == 4:
             if rules.is_empty_message(data, len(call.body.files)):
                 return _error(400, rules.CANNOT_SEND_EMPTY_MESSAGE, "Cannot send an empty message")
-            message = self.world.create_message(
-                channel_id=record.channel_id,
-                guild_id=record.guild_id,
-                body=data,
-                files=call.body.files,
-                webhook=True,
-                interaction=record,
-            )
+            message = self._answer_message(record, data, call.body.files)
         elif kind == 5:
             ephemeral = int(data.get("flags") or 0) & rules.FLAG_EPHEMERAL
-            message = self.world.create_message(
-                channel_id=record.channel_id,
-                guild_id=record.guild_id,
-                body={},
-                files=(),
-                webhook=True,
-                interaction=record,
-                extra_flags=rules.FLAG_LOADING | ephemeral,
-            )
+            message = self._answer_message(record, {}, (), extra_flags=rules.FLAG_LOADING | ephemeral)
         elif kind in (6, 7) and record.source_message_id is not None:
             message = self.world.messages[record.source_message_id]
             if kind == 7:
@@ -412,14 +416,7 @@ class RestApi:
                 # Discord fills a still-loading deferred answer with the first followup.
                 self.world.edit_message(original, data, call.body.files)
                 return Reply(200, original.payload)
-        message = self.world.create_message(
-            channel_id=record.channel_id,
-            guild_id=record.guild_id,
-            body=data,
-            files=call.body.files,
-            webhook=True,
-            interaction=record,
-        )
+        message = self._answer_message(record, data, call.body.files)
         record.followup_ids.append(message.id)
         return Reply(200, message.payload)
 
