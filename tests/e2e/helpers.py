@@ -212,3 +212,22 @@ async def wait_notice(e2e: EndToEnd) -> StoredMessage:
     notices = await wait_notices(e2e, 1)
     assert len(notices) == 1
     return notices[0]
+
+
+async def first_public_message(
+    e2e: EndToEnd,
+    predicate: Callable[[StoredMessage], bool],
+    timeout: float = VIDEO_WAIT_S,  # noqa: ASYNC109
+) -> StoredMessage:
+    """Wait for the first public message that satisfies ``predicate``."""
+    discord = e2e.discord
+    return await discord.wait_for(
+        lambda: next((m for m in public_messages(discord) if predicate(m)), None), timeout
+    )
+
+
+def assert_holds_the_video(e2e: EndToEnd, message: StoredMessage) -> None:
+    """``message`` carries the very video the fake RunComfy API served, whole."""
+    video = video_attachment(message)
+    assert video is not None
+    assert e2e.discord.attachment_bytes(video)[1] == e2e.runcomfy.video

@@ -19,6 +19,7 @@ from tests.e2e.helpers import (
     VIDEO_WAIT_S,
     animate,
     assert_clean,
+    assert_holds_the_video,
     attachment_option,
     cancel_button,
     card,
@@ -153,7 +154,5 @@ async def test_a_video_within_the_limit_discord_gave_with_the_command_is_uploade
     assert handle.record.payload["attachment_size_limit"] == 25 * 1024 * 1024
 
     final = await handle.wait_original(has_video, timeout=VIDEO_WAIT_S)
-    video = video_attachment(final)
-    assert video is not None
-    assert e2e.discord.attachment_bytes(video)[1] == e2e.runcomfy.video
+    assert_holds_the_video(e2e, final)
     assert_clean(e2e)

@@ -12,13 +12,14 @@ from tests.e2e.helpers import (
     VIDEO_WAIT_S,
     animate,
     assert_clean,
+    assert_holds_the_video,
     cancel_button,
+    first_public_message,
     has_video,
     message_text,
     public_messages,
     run_to_completion,
     showing,
-    video_attachment,
     wait_notice,
 )
 
@@ -81,9 +82,7 @@ async def test_a_new_message_carries_the_job_when_the_old_reply_is_gone(e2e: End
     discord.message(card.id).deleted = True  # a moderator removed the reply
 
     e2e.runcomfy.advance(request_id)
-    moved = await discord.wait_for(
-        lambda: next((m for m in public_messages(discord) if "this job continues here" in m.content), None)
-    )
+    moved = await first_public_message(e2e, lambda m: "this job continues here" in m.content)
     assert f"<@{discord.member.id}>" in moved.content
     assert GENERATING in message_text(moved)
     e2e.runcomfy.advance(request_id)
@@ -103,10 +102,7 @@ async def test_a_video_too_large_to_upload_is_linked_in_the_new_message(e2e: End
     discord.message(card.id).deleted = True
 
     e2e.runcomfy.set_state(request_id, "completed")
-    moved = await discord.wait_for(
-        lambda: next((m for m in public_messages(discord) if "this job continues here" in m.content), None),
-        VIDEO_WAIT_S,
-    )
+    moved = await first_public_message(e2e, lambda m: "this job continues here" in m.content)
     assert "The video is too large to upload here, so here is the link:" in moved.content
     assert f"/media/{request_id}.mp4" in moved.content
     assert not has_video(moved)
@@ -139,13 +135,9 @@ async def test_a_reply_deleted_while_the_token_lives_still_gets_its_video(e2e: E
     discord.message(card.id).deleted = True
 
     e2e.runcomfy.set_state(request_id, "completed")
-    moved = await discord.wait_for(
-        lambda: next((m for m in public_messages(discord) if has_video(m)), None), VIDEO_WAIT_S
-    )
+    moved = await first_public_message(e2e, has_video)
     assert "this job continues here" in moved.content
-    video = video_attachment(moved)
-    assert video is not None
-    assert discord.attachment_bytes(video)[1] == e2e.runcomfy.video
+    assert_holds_the_video(e2e, moved)
     assert "your video is ready" in (await wait_notice(e2e)).content
     assert_clean(e2e)
 
@@ -161,9 +153,7 @@ async def test_a_video_sent_again_after_the_token_died_is_whole(e2e: EndToEnd) -
     final = await handle.wait_original(has_video, timeout=VIDEO_WAIT_S)
     assert final.id == card.id
     assert [r.status for r in discord.requests_to(WEBHOOK_EDIT) if r.status != 200] == [401]
-    video = video_attachment(final)
-    assert video is not None
-    assert discord.attachment_bytes(video)[1] == e2e.runcomfy.video
+    assert_holds_the_video(e2e, final)
     assert_clean(e2e)
 
 
