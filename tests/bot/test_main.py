@@ -31,10 +31,13 @@ def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
     )
 
 
-def test_without_settings_it_names_the_first_missing_one(tmp_path: Path) -> None:
+def test_without_settings_it_names_every_missing_one(tmp_path: Path) -> None:
     result = run_bot(tmp_path)
     assert result.returncode == 2
-    assert result.stderr == "animate-bot: setting DISCORD_TOKEN is required but not set\n"
+    assert result.stderr == (
+        "animate-bot: setting DISCORD_TOKEN is required but not set; "
+        "setting RUNCOMFY_API_TOKEN is required but not set\n"
+    )
     assert result.stdout == ""
 
 
