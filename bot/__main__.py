@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import aiohttp
 import discord
@@ -98,9 +99,15 @@ def _discord_outcome(runner: asyncio.Task[None], settings: Settings) -> None:
         raise StartupError(describe_unreachable(what, exc)) from None
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """A usage mistake is one line too."""
+        self.exit(2, f"animate-bot: {message} (see python -m bot --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line; every setting comes from the environment or ``.env`` (see ``.env.example``)."""
-    return argparse.ArgumentParser(
+    return _OneLineParser(
         prog="python -m bot",
         description="animate-bot: /animate turns a picture into a short video (Seedance 1.0 Lite).",
         epilog="Settings are read from the environment and .env: DISCORD_TOKEN and RUNCOMFY_API_TOKEN are "

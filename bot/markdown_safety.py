@@ -1,6 +1,8 @@
 """Member and upstream text shown as text in Discord Markdown, and URLs shown as links only when safe.
 
-Pure (no discord.py). Escape text *before* putting it in a message, an embed or a link label; a URL goes
+Pure (no discord.py). Escape text *before* putting it where Discord renders Markdown (message content, an
+embed's title, description and field values, a link label) and cut it with :func:`escape_markdown_within`,
+never after escaping. Embed footers and author names are not Markdown: do not escape there. A URL goes
 through :func:`safe_link_url` and, when that refuses it, is not shown as a link at all.
 """
 

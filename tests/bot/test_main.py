@@ -138,6 +138,12 @@ def test_help_prints_help_without_any_setting(tmp_path: Path) -> None:
     assert result.stderr == ""
 
 
+def test_an_unknown_argument_is_one_line(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "--colour")
+    assert result.returncode == 2
+    assert result.stderr == "animate-bot: unrecognized arguments: --colour (see python -m bot --help)\n"
+
+
 def test_an_unusable_database_url_is_named_without_its_password(tmp_path: Path) -> None:
     result = run_bot(
         tmp_path,
