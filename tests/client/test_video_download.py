@@ -14,6 +14,9 @@ import pytest
 from aiohttp import web
 from yarl import URL
 
+from client.api import RunComfyClient
+from client.fake import FakeConfig, FakeRunComfy
+from client.models import AnimateInput, Completed
 from client.video_download import (
     MAX_REDIRECTS,
     DownloadPolicy,
@@ -25,7 +28,7 @@ from client.video_download import (
     is_public_address,
     looks_like_mp4,
 )
-from tests.client.conftest import serve
+from tests.client.conftest import TOKEN, serve
 
 MP4 = (Path(__file__).resolve().parents[2] / "client" / "assets" / "sample.mp4").read_bytes()
 PUBLIC_BASE = "https://model-api.runcomfy.net"
@@ -241,3 +244,18 @@ def test_an_mp4_is_recognised_by_type_and_signature(
     content_type: str | None, head: bytes, expected: bool
 ) -> None:
     assert looks_like_mp4(content_type, head) is expected
+
+
+async def test_the_video_of_the_runcomfy_double_is_downloaded() -> None:
+    async with FakeRunComfy(TOKEN, FakeConfig(manual=True, check_images=False)) as fake:
+        async with RunComfyClient(TOKEN, fake.base_url) as api:
+            job = AnimateInput(prompt="a cat waves", first_frame_image_url="https://cdn.example/cat.png")
+            request_id = (await api.submit(job)).request_id
+            fake.advance(request_id)
+            fake.advance(request_id)
+            final = await api.wait(request_id, poll_min_s=0.01, poll_max_s=0.01)
+        assert isinstance(final, Completed)
+        assert final.video_url is not None
+        outcome = await download_video(final.video_url, api_base=fake.base_url, max_bytes=CAP)
+    assert isinstance(outcome, VideoBytes)
+    assert outcome.content_type.startswith("video/")
