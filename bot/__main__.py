@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Sequence
+from typing import NoReturn
 
 import aiohttp
 import discord
 
 from bot.app import AnimateBot
 from bot.discord_endpoints import GatewayDiscoveryError, use_discord_api
-from bot.redaction import configure_logging
+from bot.redaction import configure_logging, redact
 from bot.settings import Settings, SettingsError, load_settings
+from bot.startup_failures import (
+    describe_database_os_error,
+    describe_unexpected,
+    describe_unreachable,
+    is_unreachable,
+)
 from bot.store import StoreUnavailableError, open_store
 from client.api import RunComfyClient
 
@@ -34,13 +43,15 @@ async def run(settings: Settings) -> None:
         store = await open_store(settings.database_url)
     except (ValueError, StoreUnavailableError) as exc:
         raise StartupError(str(exc)) from None
+    except OSError as exc:
+        raise StartupError(describe_database_os_error(exc)) from None
     try:
         async with aiohttp.ClientSession() as http:
             if settings.discord_api_base is not None:
                 try:
                     await use_discord_api(str(settings.discord_api_base), discord_token, http)
                 except GatewayDiscoveryError as exc:
-                    raise StartupError(str(exc)) from None
+                    raise StartupError(_discovery_failure(exc)) from None
             api = RunComfyClient(
                 settings.runcomfy_api_token.get_secret_value(),
                 str(settings.runcomfy_api_base),
@@ -60,7 +71,7 @@ async def run(settings: Settings) -> None:
                     await runner
                 else:
                     stopper.cancel()
-                    runner.result()
+                    _discord_outcome(runner, settings)
                 if bot.engine_failure is not None:
                     raise EngineFailure(repr(bot.engine_failure))
     except discord.LoginFailure:
@@ -69,28 +80,78 @@ async def run(settings: Settings) -> None:
         await store.close()
 
 
-def main() -> int:
+def _discovery_failure(exc: GatewayDiscoveryError) -> str:
+    """The discovery error, or (when no answer came at all) why DISCORD_API_BASE could not be reached."""
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None and is_unreachable(cause):
+        return describe_unreachable("DISCORD_API_BASE", cause)
+    return str(exc)
+
+
+def _discord_outcome(runner: asyncio.Task[None], settings: Settings) -> None:
+    """Re-raise how the Discord task ended; a connection that never got an answer is a StartupError."""
+    try:
+        runner.result()
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        if not is_unreachable(exc):
+            raise
+        what = "DISCORD_API_BASE" if settings.discord_api_base is not None else "Discord"
+        raise StartupError(describe_unreachable(what, exc)) from None
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """A usage mistake is one line too."""
+        self.exit(2, f"animate-bot: {message} (see python -m bot --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line; every setting comes from the environment or ``.env`` (see ``.env.example``)."""
+    return _OneLineParser(
+        prog="python -m bot",
+        description="animate-bot: /animate turns a picture into a short video (Seedance 1.0 Lite).",
+        epilog="Settings are read from the environment and .env: DISCORD_TOKEN and RUNCOMFY_API_TOKEN are "
+        "required; .env.example lists every setting with its default.",
+    )
+
+
+def _secrets_of(settings: Settings) -> list[str]:
+    return [settings.discord_token.get_secret_value(), settings.runcomfy_api_token.get_secret_value()]
+
+
+def _fail(line: str, code: int) -> int:
+    print(f"animate-bot: {line}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    build_parser().parse_args(argv)
     try:
         settings = load_settings()
     except SettingsError as exc:
-        print(f"animate-bot: {exc}", file=sys.stderr)
-        return 2
-    configure_logging(
-        settings.log_level,
-        [settings.discord_token.get_secret_value(), settings.runcomfy_api_token.get_secret_value()],
-    )
+        return _fail(str(exc), 2)
+    secrets = _secrets_of(settings)
+    configure_logging(settings.log_level, secrets)
+    silence_voice_warnings()
     try:
         asyncio.run(run(settings))
     except StartupError as exc:
-        print(f"animate-bot: {exc}", file=sys.stderr)
-        return 2
+        return _fail(redact(str(exc), secrets), 2)
     except EngineFailure as exc:
-        print(f"animate-bot: stopped after an internal failure ({exc}); see the log above", file=sys.stderr)
-        return 1
+        return _fail(f"stopped after an internal failure ({redact(str(exc), secrets)}); see the log above", 1)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # one line for the operator; the traceback only at LOG_LEVEL=DEBUG
+        log.debug("unexpected failure", exc_info=True)
+        return _fail(describe_unexpected(exc, secrets), 1)
     log.info("stopped")
     return 0
+
+
+def silence_voice_warnings() -> None:
+    """The bot never joins voice: discord.py's warnings about PyNaCl and davey are noise."""
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
 
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Literal, Self
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, model_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/animate-bot.sqlite3"
@@ -30,9 +30,14 @@ class Settings(BaseSettings):
     job_max_s: float = Field(default=1800.0, gt=0, validation_alias="ANIMATE_JOB_MAX_S")
     edit_interval_s: float = Field(default=3.0, ge=0, le=60, validation_alias="ANIMATE_EDIT_INTERVAL_S")
     dev_guild_id: int | None = Field(default=None, validation_alias="ANIMATE_DEV_GUILD_ID")
-    log_level: str = Field(
-        default="INFO", validation_alias="LOG_LEVEL", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", validation_alias="LOG_LEVEL"
     )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level_in_any_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _poll_bounds_ordered(self) -> Self:
@@ -53,10 +58,14 @@ def load_settings() -> Settings:
 
 
 def describe_settings_error(exc: ValidationError) -> str:
-    first = exc.errors(include_input=False)[0]
-    if not first["loc"]:
-        return "settings are inconsistent: " + first["msg"].removeprefix("Value error, ")
-    name = str(first["loc"][0])
-    if first["type"] == "missing":
-        return f"setting {name} is required but not set"
-    return f"setting {name} is invalid: {first['msg']}"
+    """Every problem at once, each naming its setting and never its value, joined with "; "."""
+    problems: list[str] = []
+    for error in exc.errors(include_input=False, include_url=False):
+        message = error["msg"].removeprefix("Value error, ")
+        if not error["loc"]:
+            problems.append("settings are inconsistent: " + message)
+        elif error["type"] == "missing":
+            problems.append(f"setting {error['loc'][0]} is required but not set")
+        else:
+            problems.append(f"setting {error['loc'][0]} is invalid: {message}")
+    return "; ".join(dict.fromkeys(problems))

@@ -16,6 +16,7 @@ from client.errors import (
     RunComfyError,
     ServerError,
     SubmissionUncertainError,
+    UnexpectedAnswerError,
     ValidationIssue,
 )
 from client.models import (
@@ -60,6 +61,7 @@ __all__ = [
     "ServerError",
     "Submission",
     "SubmissionUncertainError",
+    "UnexpectedAnswerError",
     "ValidationIssue",
     "check_request_id",
 ]

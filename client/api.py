@@ -34,6 +34,7 @@ from client.errors import (
     PaymentRequiredError,
     RunComfyError,
     SubmissionUncertainError,
+    UnexpectedAnswerError,
     error_from_answer,
     mask_secret,
 )
@@ -54,17 +55,25 @@ BASE_URL_ENV = "RUNCOMFY_API_BASE"
 SUBMIT_PATH = "/v1/models/bytedance/seedance-1-0/lite/image-to-video"
 POLL_GROWTH = 1.5
 
-_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+# RunComfy's ids are UUIDs; anything outside this charset could change the URL it is put in.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 
 log = logging.getLogger("client")
 
 Sleep = Callable[[float], Awaitable[None]]
 
 
-def check_request_id(request_id: str) -> str:
-    """``request_id`` if it is safe to put in a URL path; ValueError for ``/``, ``..``, ``?`` and the like."""
-    if not isinstance(request_id, str) or not _REQUEST_ID.fullmatch(request_id) or ".." in request_id:
-        raise ValueError(f"not a valid RunComfy request id: {str(request_id)[:80]!r}")
+def check_request_id(request_id: object) -> str:
+    """``request_id`` if it is safe to put in a URL path, else :class:`UnexpectedAnswerError`.
+
+    Safe means 1 to 128 ASCII letters, digits, ``-`` or ``_``, starting with a letter or digit. The
+    error never quotes the value (it came from outside and may hold anything).
+    """
+    if not isinstance(request_id, str) or not _REQUEST_ID.fullmatch(request_id):
+        raise UnexpectedAnswerError(
+            "RunComfy answered a request id that is not URL-safe "
+            "(expected 1 to 128 letters, digits, '-' or '_')"
+        )
     return request_id
 
 
@@ -134,7 +143,7 @@ class RunComfyClient:
         """Create a job. Raises :class:`SubmissionUncertainError` when it may or may not exist."""
         try:
             body = await self._call("POST", SUBMIT_PATH, job.to_payload(), submit=True)
-            return parse_answer(Submission, body, what="submit")
+            submission = parse_answer(Submission, body, what="submit")
         except NotFoundError as exc:
             raise EndpointNotFoundError(
                 f"RunComfy has no submission route at {self.base_url}: check {BASE_URL_ENV}",
@@ -149,6 +158,9 @@ class RunComfyClient:
                     error_code=exc.error_code,
                 ) from exc
             raise
+        # Accepted (and maybe charged), but unusable: say so plainly rather than as "uncertain".
+        check_request_id(submission.request_id)
+        return submission
 
     async def status(self, request_id: str) -> JobStatus:
         """The job's current status (``GET …/status``; a completion here carries no output)."""

@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 RunComfy failed or refused (or the job ended without a video); 2 bad input or
 no token (nothing submitted); 130 interrupted (a job still queued at RunComfy is cancelled there).
-The video URL is the last line of stdout; progress and errors go to stderr.
+The video URL is the last line of stdout; progress and errors go to stderr. Settings come from the
+environment, then from ``.env`` in the current folder (as for the bot).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -19,11 +19,12 @@ from typing import NoReturn, TextIO
 
 import aiohttp
 from PIL import Image, UnidentifiedImageError
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 
-from client.api import BASE_URL_ENV, TOKEN_ENV, RunComfyClient
-from client.errors import RunComfyError
+from client.api import BASE_URL_ENV, TOKEN_ENV, RunComfyClient, check_request_id
+from client.errors import RunComfyError, UnexpectedAnswerError
 from client.image_rules import MAX_FILE_BYTES, check_image
 from client.models import (
     DURATIONS,
@@ -42,7 +43,19 @@ EXIT_API_FAILURE = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 DOWNLOAD_TIMEOUT_S = 60.0
+_CHECKABLE_URL_PREFIXES = ("https://", "http://")
 _OPTION_OF = {"first_frame_image_url": "--image", "last_frame_image_url": "--last-frame"}
+
+
+class CliEnvironment(BaseSettings):
+    """The two settings the CLI reads, from the environment or ``.env``."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
+
+    token: str = Field(default="", validation_alias=TOKEN_ENV)
+    base_url: str | None = Field(default=None, validation_alias=BASE_URL_ENV)
 
 
 class BadInputError(Exception):
@@ -59,9 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m client", description="Seedance 1.0 Lite image-to-video on RunComfy.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     animate = commands.add_parser("animate", help="turn a picture into a short video")
-    animate.add_argument("--image", required=True, help="public http(s) URL of the first frame")
+    animate.add_argument(
+        "--image", required=True, help="public https URL of the first frame (data: URIs are not accepted)"
+    )
     animate.add_argument("--prompt", required=True, help="what should happen (1 to 1900 characters)")
-    animate.add_argument("--last-frame", help="public http(s) URL of the last frame (ignored at 1080p)")
+    animate.add_argument("--last-frame", help="public https URL of the last frame (ignored at 1080p)")
     animate.add_argument("--resolution", choices=RESOLUTIONS, default="480p")
     animate.add_argument("--duration", type=int, choices=DURATIONS, default=5, help="seconds")
     animate.add_argument("--poll-min", type=float, default=2.0, help="first polling interval in seconds")
@@ -79,12 +94,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
-    token = os.environ.get(TOKEN_ENV, "").strip()
+    env = CliEnvironment()
+    token = env.token.strip()
     if not token:
-        print(f"error: {TOKEN_ENV} is not set", file=sys.stderr)
+        print(f"error: {TOKEN_ENV} is not set (in the environment or .env)", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        return asyncio.run(_run(args, token, os.environ.get(BASE_URL_ENV) or None))
+        return asyncio.run(_run(args, token, env.base_url))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -95,9 +111,10 @@ async def _run(args: argparse.Namespace, token: str, base_url: str | None) -> in
         async with RunComfyClient(token, base_url) as client:
             if args.command == "animate":
                 return await _animate(client, args)
+            request_id = _typed_request_id(args.request_id)
             if args.command == "status":
-                return await _show_status(client, args.request_id)
-            return await _cancel(client, args.request_id)
+                return await _show_status(client, request_id)
+            return await _cancel(client, request_id)
     except (BadInputError, ValueError) as exc:
         _say(f"error: {exc}")
         return EXIT_BAD_INPUT
@@ -133,7 +150,19 @@ async def _animate(client: RunComfyClient, args: argparse.Namespace) -> int:
     return _report_end(final)
 
 
+def _typed_request_id(value: str) -> str:
+    try:
+        return check_request_id(value)
+    except UnexpectedAnswerError:
+        raise BadInputError(
+            "not a RunComfy request id (expected 1 to 128 letters, digits, '-' or '_')"
+        ) from None
+
+
 def _animate_input(args: argparse.Namespace) -> AnimateInput:
+    for option, url in (("--image", args.image), ("--last-frame", args.last_frame)):
+        if url is not None and not url.lower().startswith(_CHECKABLE_URL_PREFIXES):
+            raise BadInputError(f"{option}: must be a public https URL; data: URIs are not accepted")
     try:
         return AnimateInput(
             prompt=args.prompt,
@@ -145,7 +174,8 @@ def _animate_input(args: argparse.Namespace) -> AnimateInput:
     except ValidationError as exc:
         first = exc.errors(include_input=False, include_url=False)[0]
         field = str(first["loc"][0]) if first["loc"] else "input"
-        raise BadInputError(f"{_OPTION_OF.get(field, '--' + field)}: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise BadInputError(f"{_OPTION_OF.get(field, '--' + field)}: {message}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +195,7 @@ async def _check_image(http: aiohttp.ClientSession, option: str, url: str) -> No
 
 async def fetch_image_facts(http: aiohttp.ClientSession, option: str, url: str) -> ImageFacts:
     """Width, height and size of the picture at ``url`` (read at most just past the size limit)."""
-    if not url.lower().startswith(("http://", "https://")):
+    if not url.lower().startswith(_CHECKABLE_URL_PREFIXES):
         raise BadInputError(f"{option}: the CLI can only check http(s) URLs")
     try:
         async with http.get(url) as response:

@@ -130,6 +130,13 @@ class MalformedResponseError(RunComfyError):
     """The answer could not be understood (not JSON, or missing required fields)."""
 
 
+class UnexpectedAnswerError(MalformedResponseError):
+    """RunComfy answered something the client will not use (e.g. a ``request_id`` that is not URL-safe).
+
+    The message is a plain reason; it never repeats the offending value.
+    """
+
+
 class SubmissionUncertainError(RunComfyError):
     """The submit POST may or may not have been accepted. Do not resubmit blindly: a job may exist."""
 

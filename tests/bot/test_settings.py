@@ -43,6 +43,36 @@ def test_every_env_example_line_has_help_above_it() -> None:
             assert lines[index - 1].startswith("# "), line
 
 
+def test_every_bad_setting_is_reported_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RUNCOMFY_API_TOKEN", "rc-secret-value-123")
+    monkeypatch.setenv("ANIMATE_MAX_ACTIVE", "many")
+    monkeypatch.setenv("ANIMATE_POLL_MIN_S", "-1")
+    monkeypatch.setenv("LOG_LEVEL", "LOUD")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    problems = str(caught.value).split("; ")
+    assert [problem.split(" is ")[0] for problem in problems] == [
+        "setting DISCORD_TOKEN",
+        "setting ANIMATE_POLL_MIN_S",
+        "setting ANIMATE_MAX_ACTIVE",
+        "setting LOG_LEVEL",
+    ]
+    assert "\n" not in str(caught.value)
+    for value in ("many", "LOUD", "rc-secret-value-123"):
+        assert value not in str(caught.value)
+    assert "Value error" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("value", "level"), [("info", "INFO"), ("Debug", "DEBUG"), (" warning ", "WARNING")])
+def test_the_log_level_is_accepted_in_any_case(
+    monkeypatch: pytest.MonkeyPatch, value: str, level: str
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "discord-secret-value-123")
+    monkeypatch.setenv("RUNCOMFY_API_TOKEN", "rc-secret-value-123")
+    monkeypatch.setenv("LOG_LEVEL", value)
+    assert load_settings().log_level == level
+
+
 def test_missing_token_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RUNCOMFY_API_TOKEN", "rc-secret-value-123")
     with pytest.raises(SettingsError, match=r"^setting DISCORD_TOKEN is required but not set$"):

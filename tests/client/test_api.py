@@ -25,6 +25,7 @@ from client.errors import (
     RateLimitedError,
     ServerError,
     SubmissionUncertainError,
+    UnexpectedAnswerError,
 )
 from client.fake import FakeConfig, FakeRunComfy, Fault
 from client.models import AnimateInput, Cancelled, Completed, Failed, InProgress, Queued
@@ -167,14 +168,42 @@ async def test_cancel_raises_other_errors(
         await client.cancel(REQUEST_ID)
 
 
-@pytest.mark.parametrize("bad_id", ["a/b", "..", "a?b", "a#b", "", "a b", "%2F", "-x", "x" * 129])
+UNSAFE_IDS = ["a/b", "..", "../../admin", "has space", "a?b", "a#b", "", "%2F", "-x", "a.b", "é", "x" * 129]
+
+
+@pytest.mark.parametrize("bad_id", UNSAFE_IDS)
 async def test_unsafe_request_ids_are_refused_before_any_request(
     client: RunComfyClient, mocked: aioresponses, bad_id: str
 ) -> None:
     for call in (client.status, client.result, client.cancel):
-        with pytest.raises(ValueError, match="request id"):
+        with pytest.raises(UnexpectedAnswerError, match="not URL-safe") as caught:
             await call(bad_id)
+        assert not isinstance(caught.value, ValueError)
+        assert bad_id not in str(caught.value) or bad_id in ("", "..")
     assert not mocked.requests
+
+
+@pytest.mark.parametrize("bad_id", ["../../admin", "has space", "a/b?x=1", "x\u202ey"])
+async def test_a_submission_answering_an_unsafe_request_id_is_an_unexpected_answer(
+    client: RunComfyClient, mocked: aioresponses, bad_id: str
+) -> None:
+    mocked.post(SUBMIT_URL, payload={**ACCEPTED, "request_id": bad_id})
+    with pytest.raises(UnexpectedAnswerError, match="not URL-safe") as caught:
+        await client.submit(JOB)
+    assert bad_id not in str(caught.value)
+    assert TOKEN not in str(caught.value)
+    assert len(sent(mocked, "POST", SUBMIT_URL)) == 1
+
+
+@pytest.mark.parametrize("good_id", ["3f2b8c1e-9a4d-4e6f-b1c2-7d8e9f0a1b2c", "req_01", "A" * 128])
+async def test_uuid_like_request_ids_are_used(
+    client: RunComfyClient, mocked: aioresponses, good_id: str
+) -> None:
+    mocked.post(SUBMIT_URL, payload={**ACCEPTED, "request_id": good_id})
+    assert (await client.submit(JOB)).request_id == good_id
+    status_url = f"{MOCK_BASE}/v1/requests/{good_id}/status"
+    mocked.get(status_url, payload={"request_id": good_id, "status": "in_queue"})
+    assert isinstance(await client.status(good_id), Queued)
 
 
 # --- error mapping --------------------------------------------------------------------------------

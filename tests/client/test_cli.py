@@ -104,11 +104,63 @@ async def test_prompt_of_1900_chars_is_submitted(
 
 
 async def test_missing_token_is_one_line_exit_2(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     monkeypatch.delenv("RUNCOMFY_API_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)
     assert main(["status", REQUEST_ID]) == 2
-    assert capsys.readouterr().err == "error: RUNCOMFY_API_TOKEN is not set\n"
+    assert capsys.readouterr().err == "error: RUNCOMFY_API_TOKEN is not set (in the environment or .env)\n"
+
+
+async def test_the_token_and_base_are_read_from_dot_env(
+    scripted: tuple[ScriptedApi, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    api, base = scripted
+    monkeypatch.delenv("RUNCOMFY_API_TOKEN", raising=False)
+    monkeypatch.delenv("RUNCOMFY_API_BASE", raising=False)
+    dot_env = f"RUNCOMFY_API_TOKEN={TOKEN}\nRUNCOMFY_API_BASE={base}\n"
+    (tmp_path / ".env").write_text(dot_env, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    api.results = [{"request_id": REQUEST_ID, "status": "in_progress"}]
+    assert await run_cli("status", REQUEST_ID) == 0
+    assert capsys.readouterr().out.strip() == "in_progress"
+    assert set(api.authorizations) == {f"Bearer {TOKEN}"}
+
+
+@pytest.mark.parametrize("option", ["--image", "--last-frame"])
+async def test_data_uris_are_refused_up_front_and_never_offered(
+    api_env: tuple[ScriptedApi, str], capsys: pytest.CaptureFixture[str], option: str
+) -> None:
+    api, base = api_env
+    args = animate_args(base)
+    uri = "data:image/png;base64,iVBORw0KGgo="
+    if option == "--image":
+        args[args.index("--image") + 1] = uri
+    else:
+        args += ["--last-frame", uri]
+    assert await run_cli(*args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {option}: must be a public https URL; data: URIs are not accepted")
+    assert api.hits["submit"] == 0
+    assert not api.hits["image"]
+
+
+async def test_help_never_offers_data_uris(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["animate", "--help"]) == 0
+    assert "data: URIs are not accepted" in " ".join(capsys.readouterr().out.split())
+
+
+async def test_no_message_carries_pydantics_value_error_prefix(
+    api_env: tuple[ScriptedApi, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, base = api_env
+    assert await run_cli(*animate_args(base, "--prompt", "   ")) == 2
+    err = capsys.readouterr().err
+    assert "blank" in err
+    assert "Value error" not in err
 
 
 async def test_api_failure_is_one_line_exit_1_without_token(

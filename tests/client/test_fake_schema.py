@@ -1,11 +1,14 @@
 """The fake's copy of the seed's image validations: the same as the seed, exact at every boundary, and in
-agreement with the client's own rules (two independent readings of one table)."""
+agreement with the client's own rules (two independent readings of one table).
+
+The seed's input schema is kept in the repository, verbatim, in ``client/fake/seed_input_schema.json``
+(the seed document is the project's contract: ``000_*.txt`` in the shared seed folder)."""
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,22 +22,28 @@ from client.fake.schema import (
     size_limit_bytes,
 )
 from client.image_rules import check_image
+from client.models import DURATIONS, PROMPT_MAX_CHARS, RESOLUTIONS
 
-SEED_DIR = Path(__file__).resolve().parents[3] / "shared" / "seed"  # beside the checkout
+SEED_SCHEMA = Path(__file__).resolve().parents[2] / "client" / "fake" / "seed_input_schema.json"
 MB = DECIMAL_MEGABYTE
 
 
-def seed_input_schema() -> dict[str, object]:
-    """The seed's input schema, the first JSON object of the Korean seed document."""
-    seeds = sorted(SEED_DIR.glob("000_*.txt")) if SEED_DIR.is_dir() else []
-    if not seeds:
-        pytest.skip(f"the seed document is not at {SEED_DIR}")
-    text = seeds[0].read_text(encoding="utf-8")
-    start = re.search(r'\{\s*"type": "object"', text)
-    assert start is not None, "no input schema in the seed"
-    schema, _ = json.JSONDecoder().raw_decode(text, start.start())
+def seed_input_schema() -> dict[str, Any]:
+    """The seed's input schema (the first JSON object of the Korean seed document), as the repo keeps it."""
+    schema = json.loads(SEED_SCHEMA.read_text(encoding="utf-8"))
     assert isinstance(schema, dict)
     return schema
+
+
+def test_the_client_models_follow_the_seeds_schema() -> None:
+    schema = seed_input_schema()
+    properties = schema["properties"]
+    assert schema["required"] == ["prompt", "first_frame_image_url"]
+    assert properties["prompt"]["maxLength"] == PROMPT_MAX_CHARS
+    assert tuple(properties["resolution"]["enum"]) == RESOLUTIONS
+    assert tuple(properties["duration"]["enum"]) == DURATIONS
+    assert (properties["resolution"]["default"], properties["duration"]["default"]) == ("480p", 5)
+    assert set(IMAGE_FIELDS) == {name for name, field in properties.items() if "validations" in field}
 
 
 @pytest.mark.parametrize("field", IMAGE_FIELDS)

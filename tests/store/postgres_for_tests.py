@@ -36,7 +36,7 @@ async def fresh_postgres_database() -> AsyncIterator[str]:
         pytest.fail(
             f"PostgreSQL at {server.render_as_string(hide_password=True)} (TEST_POSTGRES_URL) is not usable: "
             f"{type(exc).__name__}: {exc}. "
-            "Start it with `pg_ctlcluster --skip-systemctl-redirect 15 main start`.",
+            "Start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`.",
             pytrace=False,
         )
     try:
