@@ -23,7 +23,7 @@ from client.fake import FakeConfig, FakeRunComfy
 from discord_double import DiscordDouble, DoubleConfig
 from discord_double.process import BotProcess
 
-pytest_plugins = ["tests.spec.session_check"]
+pytest_plugins = ["pytester", "tests.spec.session_check"]
 
 RUNCOMFY_TOKEN = "rc-test-token"
 READY_TIMEOUT_S = 30.0

@@ -152,14 +152,15 @@ class OpenApiSpec:
         return [found for error in errors for found in _describe(error, problem)]
 
 
-def _branch_score(errors: Sequence[ValidationError]) -> tuple[int, int, int]:
+def _branch_score(leaves: Sequence[ValidationError], base: int) -> tuple[int, int, int, int]:
     """Lower is likelier the branch of a ``oneOf``/``anyOf`` the body meant: fewest errors that reject the
-    whole instance for its kind (``type`` at its own level), then fewest wrong discriminators (``const`` or
-    ``enum`` at its own level or one below, such as ``type``), then fewest errors."""
+    whole instance for its kind (``type`` etc. at its own level), then fewest wrong discriminators (``const``
+    or ``enum`` at its level or one below, such as ``type``), then the deepest match, then fewest errors."""
+    depths = [len(leaf.absolute_path) - base for leaf in leaves]
     kinds = ("type", "const", "enum")
-    shallow = sum(1 for e in errors if not e.relative_path and e.validator in kinds)
-    tags = sum(1 for e in errors if len(e.relative_path) <= 1 and e.validator in ("const", "enum"))
-    return shallow, tags, len(errors)
+    shallow = sum(1 for leaf, d in zip(leaves, depths, strict=True) if d == 0 and leaf.validator in kinds)
+    tags = sum(1 for leaf, d in zip(leaves, depths, strict=True) if d <= 1 and leaf.validator in kinds[1:])
+    return shallow, tags, -max(depths, default=0), len(leaves)
 
 
 def _leaves(error: ValidationError) -> list[ValidationError]:
@@ -168,9 +169,9 @@ def _leaves(error: ValidationError) -> list[ValidationError]:
         return [error]
     branches: dict[Any, list[ValidationError]] = {}
     for inner in error.context:
-        branches.setdefault(inner.relative_schema_path[0], []).append(inner)
-    chosen = min(branches.values(), key=_branch_score)
-    return [leaf for inner in chosen for leaf in _leaves(inner)]
+        branches.setdefault(inner.relative_schema_path[0], []).extend(_leaves(inner))
+    base = len(error.absolute_path)
+    return min(branches.values(), key=lambda leaves: _branch_score(leaves, base))
 
 
 def _kind(value: Any) -> str:
