@@ -6,7 +6,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,8 +78,9 @@ class Report:
     def summary(self) -> str:
         exempt = sum(self.exempted.values())
         return (
-            f"{self.checked} answers on {len(self.routes)} routes checked against Discord's OpenAPI spec, "
-            f"{exempt} exempted by the allowlist, {self.failing} not conforming"
+            f"Discord spec check: {self.checked} answers on {len(self.routes)} routes, "
+            f"{self.checked - exempt} validated, {exempt} exempted by the allowlist, "
+            f"{self.failing} not conforming"
         )
 
     def lines(self) -> list[str]:
@@ -188,7 +189,7 @@ def _reason(error: ValidationError) -> str:
     return text if len(text) <= REASON_MAX else text[: REASON_MAX - 1] + "…"
 
 
-def _describe(error: ValidationError, problem: Any) -> list[Problem]:
+def _describe(error: ValidationError, problem: Callable[[str, str], Problem]) -> list[Problem]:
     return [problem(leaf.json_path, _reason(leaf)) for leaf in _leaves(error)]
 
 

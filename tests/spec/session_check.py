@@ -26,7 +26,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     path = spec_path()
     if path is None:
-        session.config.stash[OUTCOME] = (None, f"spec check skipped: {missing_spec_reason()}")
+        session.config.stash[OUTCOME] = (None, f"Discord spec check skipped: {missing_spec_reason()}")
         return
     report = check(OpenApiSpec.load(path), log.answers, DISCORD)
     session.config.stash[OUTCOME] = (report, f"{report.summary()} (spec: {path})")

@@ -61,7 +61,7 @@ def test_a_non_conforming_answer_fails_the_run_and_is_listed(
         [
             "*Discord double answers that break Discord's OpenAPI spec*",
             "GET /users/@me -> 200 at $: 'no_such_field' is a required property",
-            "1 answers on 1 routes checked against Discord's OpenAPI spec, 0 exempted by the allowlist, "
+            "Discord spec check: 1 answers on 1 routes, 1 validated, 0 exempted by the allowlist, "
             "1 not conforming*",
         ]
     )
@@ -74,5 +74,7 @@ def test_a_conforming_run_passes_and_says_what_was_checked(
     result = _run(pytester, monkeypatch, ["id", "username"])
 
     assert result.ret == pytest.ExitCode.OK
-    result.stdout.fnmatch_lines(["1 answers on 1 routes checked*, 0 not conforming*"])
+    result.stdout.fnmatch_lines(
+        ["Discord spec check: 1 answers on 1 routes, 1 validated, *, 0 not conforming*"]
+    )
     result.stdout.no_fnmatch_line("*break Discord's OpenAPI spec*")
