@@ -33,9 +33,10 @@ class RecordedAnswer:
         return f"{self.method} {self.route}"
 
 
-@dataclass
+@dataclass(eq=False)
 class AnswerLog:
-    """The answers recorded while this log was collecting, oldest first."""
+    """The answers recorded while this log was collecting, oldest first (logs are equal only to themselves,
+    so stopping one never stops another that holds the same answers)."""
 
     answers: list[RecordedAnswer] = field(default_factory=list)
 
@@ -51,8 +52,7 @@ def start_collecting() -> AnswerLog:
 
 
 def stop_collecting(log: AnswerLog) -> None:
-    if log in _collecting:
-        _collecting.remove(log)
+    _collecting[:] = [other for other in _collecting if other is not log]
 
 
 @contextmanager

@@ -84,3 +84,17 @@ async def test_a_stopped_log_receives_nothing_more(discord_double: DiscordDouble
 
     assert [a.key for a in log.answers] == ["GET /users/@me"]
     assert [a.key for a in other.answers] == ["GET /gateway"]
+
+
+async def test_stopping_one_log_leaves_another_that_began_alike_collecting(
+    discord_double: DiscordDouble,
+) -> None:
+    outer = recorder.start_collecting()
+    try:
+        with recorder.collecting():
+            await _send(discord_double, "GET", "/users/@me")
+        await _send(discord_double, "GET", "/gateway")
+    finally:
+        recorder.stop_collecting(outer)
+
+    assert [a.key for a in outer.answers] == ["GET /users/@me", "GET /gateway"]
