@@ -24,6 +24,7 @@ from discord_double.state import (
 )
 
 JSON = dict[str, Any]
+APPLICATION_FLAGS = 1 << 23  # GATEWAY_MESSAGE_CONTENT_LIMITED: a bot without the message content intent
 
 
 def iso_time(seconds: float) -> str:
@@ -40,6 +41,8 @@ def user(spec: UserSpec) -> User:
         "global_name": spec.global_name,
         "public_flags": 0,
         "flags": 0,
+        # Discord sends null for a user without one; discord.py's TypedDict omits the null it accepts.
+        "primary_guild": cast("Any", None),
     }
     if spec.bot:
         payload["bot"] = True
@@ -180,7 +183,7 @@ def ready(
         "session_id": session_id,
         "resume_gateway_url": resume_url,
         "shard": [0, 1],
-        "application": {"id": str(application_id), "flags": 1 << 23},
+        "application": {"id": str(application_id), "flags": APPLICATION_FLAGS},
     }
 
 
@@ -211,11 +214,18 @@ def application_info(application_id: int, bot: UserSpec, owner: UserSpec) -> App
         "team": None,
         "summary": "",
         "verify_key": "0" * 64,
-        "flags": 1 << 23,
+        "type": None,
+        "flags": APPLICATION_FLAGS,
+        "flags_new": str(APPLICATION_FLAGS),
         "tags": [],
         "redirect_uris": [],
         "interactions_endpoint_url": None,
+        "role_connections_verification_url": None,
         "approximate_guild_count": 1,
+        "approximate_user_install_count": 0,
+        "approximate_user_authorization_count": 0,
+        "explicit_content_filter": 0,
+        "eligible_oauth2_scopes": ["applications.commands", "bot"],
     }
     return cast("AppInfo", info)
 
@@ -276,7 +286,7 @@ def message(
         "pinned": False,
         "type": cast("Any", message_type),
         "flags": flags,
-        "components": list(body.get("components") or []),
+        "components": cast("Any", numbered_components(body.get("components") or [])),
     }
     if guild_id is not None:
         payload["guild_id"] = str(guild_id)
@@ -288,6 +298,38 @@ def message(
     return payload
 
 
+def numbered_components(components: Sequence[Mapping[str, Any]]) -> list[JSON]:
+    """Components as Discord stores them: each keeps the integer ``id`` the sender gave, and every other
+    gets the next free number in the order they appear (depth first, from 1), never one already taken."""
+    taken: set[int] = set()
+
+    def collect(items: Sequence[Mapping[str, Any]]) -> None:
+        for item in items:
+            if isinstance(item.get("id"), int):
+                taken.add(item["id"])
+            collect(item.get("components") or [])
+
+    collect(components)
+    counter = 0
+
+    def number(items: Sequence[Mapping[str, Any]]) -> list[JSON]:
+        nonlocal counter
+        out: list[JSON] = []
+        for item in items:
+            copy = dict(item)
+            if not isinstance(copy.get("id"), int):
+                counter += 1
+                while counter in taken:
+                    counter += 1
+                copy["id"] = counter
+            if "components" in copy:
+                copy["components"] = number(copy.get("components") or [])
+            out.append(copy)
+        return out
+
+    return number(components)
+
+
 def normalise_embed(embed: Mapping[str, Any]) -> JSON:
     out = dict(embed)
     out.setdefault("type", "rich")
@@ -295,8 +337,14 @@ def normalise_embed(embed: Mapping[str, Any]) -> JSON:
 
 
 def interaction_metadata(
-    record_id: int, interaction_type: int, user_spec: UserSpec, guild_id: int, name: str | None
+    record_id: int,
+    interaction_type: int,
+    user_spec: UserSpec,
+    guild_id: int,
+    name: str | None,
+    interacted_message_id: int | None = None,
 ) -> JSON:
+    """A message's ``interaction_metadata``; a component interaction names the message that was used."""
     meta: JSON = {
         "id": str(record_id),
         "type": interaction_type,
@@ -305,4 +353,6 @@ def interaction_metadata(
     }
     if name is not None:
         meta["name"] = name
+    if interacted_message_id is not None:
+        meta["interacted_message_id"] = str(interacted_message_id)
     return meta

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from aiohttp import web
 from discord import Permissions
 
-from discord_double import payloads, rules
+from discord_double import payloads, recorder, rules
 from discord_double.command_rules import command_errors
 from discord_double.edit_budget import OldMessageEditBudget
 from discord_double.faults import FaultPlan
@@ -24,6 +24,10 @@ from discord_double.world import World
 
 JSON = dict[str, Any]
 Auth = Literal["bot", "webhook"]
+# A command's fields Discord keeps null when sent null; an explicit null for any other means its default.
+NULLABLE_COMMAND_FIELDS = frozenset(
+    {"default_member_permissions", "name_localizations", "description_localizations", "contexts"}
+)
 
 
 @dataclass(frozen=True)
@@ -173,8 +177,18 @@ class RestApi:
                 response_headers=dict(reply.headers),
             )
         )
+        response = reply.to_response()
+        recorder.record(
+            recorder.RecordedAnswer(
+                method=request.method,
+                route=route.template if route else "<unknown>",
+                status=reply.status,
+                content_type=response.headers.get("Content-Type"),
+                body=bytes(response.body) if isinstance(response.body, bytes | bytearray) else b"",
+            )
+        )
         await self._on_change()
-        return reply.to_response()
+        return response
 
     def _match(self, method: str, path: str) -> tuple[RouteSpec | None, dict[str, str]]:
         for route in self.routes:
@@ -286,7 +300,7 @@ class RestApi:
                 "nsfw": False,
                 "contexts": None,
                 "integration_types": [0],
-                **command,
+                **{k: v for k, v in command.items() if v is not None or k in NULLABLE_COMMAND_FIELDS},
                 "id": old["id"] if old else str(self.world.ids.next()),
                 "application_id": str(self.world.application_id),
                 "version": str(self.world.ids.next()),

@@ -213,7 +213,12 @@ class World:
         if interaction is not None:
             name = interaction.payload.get("data", {}).get("name")
             metadata = payloads.interaction_metadata(
-                interaction.id, interaction.type, interaction.user, interaction.guild_id, name
+                interaction.id,
+                interaction.type,
+                interaction.user,
+                interaction.guild_id,
+                name,
+                interaction.source_message_id,
             )
         message_id = self.ids.next()
         payload = payloads.message(
@@ -258,6 +263,8 @@ class World:
                 value = body[key]
                 if key == "embeds":
                     value = [payloads.normalise_embed(e) for e in value or []]
+                elif key == "components":
+                    value = payloads.numbered_components(value or [])
                 new[key] = value if value is not None else ("" if key == "content" else [])
         flags = int(new.get("flags", 0)) & ~rules.FLAG_LOADING
         if body.get("flags") is not None:

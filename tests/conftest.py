@@ -23,6 +23,8 @@ from client.fake import FakeConfig, FakeRunComfy
 from discord_double import DiscordDouble, DoubleConfig
 from discord_double.process import BotProcess
 
+pytest_plugins = ["pytester", "tests.spec.session_check"]
+
 RUNCOMFY_TOKEN = "rc-test-token"
 READY_TIMEOUT_S = 30.0
 BOT_PROCESS_KEY = pytest.StashKey[BotProcess]()
