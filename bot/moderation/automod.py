@@ -7,8 +7,9 @@ the normalised prompt and that match does not lie inside a match of the rule's `
 
 Discord runs the patterns with Rust's linear-time engine; Python's ``re`` backtracks, so a pattern is used
 only when it is at most 260 characters (Discord's limit), compiles, uses nothing Rust lacks (backreferences,
-look-around, atomic groups) and repeats no group that itself repeats or alternates (the shape of
-catastrophic backtracking, such as ``(a+)+``). Patterns are matched ignoring case, since the text is
+look-around, atomic groups), repeats no group that itself repeats or alternates (the shape of catastrophic
+backtracking, such as ``(a+)+``), and has at most one unbounded repeat besides a few small ones (``.*x.*y``
+backtracks cubically over a long prompt). Patterns are matched ignoring case, since the text is
 casefolded. Every pattern left out is reported, so a moderator can be told.
 """
 
@@ -20,11 +21,15 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.input_check import MAX_PROMPT_CHARS
 from bot.moderation.prompt_text import keyword_pattern, normalise
 
 TRIGGER_KEYWORD = 1
 EVENT_MESSAGE_SEND = 1
 MAX_REGEX_CHARS = 260
+MAX_REPEAT_WEIGHT = 4 * MAX_PROMPT_CHARS
+"""The product of a pattern's repeat counts (an unbounded one counts as the prompt's length) at most this:
+one unbounded repeat and a few small ones, so a search costs at most about 1900 × 7600 steps."""
 _NOT_IN_RUST = re.compile(r"\\[1-9]|\(\?(?:=|!|<=|<!|P=|>)")
 _QUANTIFIER = re.compile(r"[*+?]|\{(?P<low>\d+)(?P<comma>,)?(?P<high>\d*)\}")
 
@@ -106,9 +111,24 @@ def _repetition_at(pattern: str, i: int) -> bool | None:
     return not high or int(high) > 1
 
 
-def _repeats_a_repeating_group(pattern: str) -> bool:
-    """True when a group containing a quantifier or an alternation is itself repeated."""
+def _repeat_weight(pattern: str, i: int) -> int:
+    """How many ways the quantifier at ``i`` can repeat, an unbounded one counting as the prompt's length."""
+    quantifier = _QUANTIFIER.match(pattern, i)
+    if quantifier is None:
+        return 1
+    low, comma, high = quantifier.group("low", "comma", "high")
+    if low is None:
+        return 2 if quantifier.group(0) == "?" else MAX_PROMPT_CHARS
+    if comma is None:
+        return 1
+    return MAX_PROMPT_CHARS if not high else min(int(high) - int(low) + 1, MAX_PROMPT_CHARS)
+
+
+def _may_backtrack_badly(pattern: str) -> bool:
+    """True when a group containing a quantifier or an alternation is itself repeated (exponential), or
+    its repeats together allow more than :data:`MAX_REPEAT_WEIGHT` ways to match at one position."""
     stack: list[bool] = [False]
+    weight = 1
     i = 0
     in_class = False
     while i < len(pattern):
@@ -136,6 +156,9 @@ def _repeats_a_repeating_group(pattern: str) -> bool:
             stack[-1] = stack[-1] or risky or repeats is not None
         elif _repetition_at(pattern, i) is not None and i > 0 and pattern[i - 1] != "(":
             stack[-1] = True
+            weight *= _repeat_weight(pattern, i)
+            if weight > MAX_REPEAT_WEIGHT:
+                return True
         i += 1
     return False
 
@@ -157,7 +180,7 @@ def compile_regex(pattern: str) -> re.Pattern[str] | SkipReason:
         compiled = re.compile(pattern, re.IGNORECASE)
     except (re.error, OverflowError, RecursionError):
         return SkipReason.INVALID
-    if _repeats_a_repeating_group(pattern):
+    if _may_backtrack_badly(pattern):
         return SkipReason.TOO_COSTLY
     return compiled
 
