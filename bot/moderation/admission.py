@@ -83,6 +83,8 @@ class AdmissionFacts:
 class Admitted:
     units: int
     """The job's cost units, to show on its card before it runs."""
+    needs_approval: bool = False
+    """The server is in approval mode: the job waits for a moderator's Approve before it may run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,4 +200,4 @@ def decide_admission(facts: AdmissionFacts) -> Admission:
     refusal = (
         _check_member(facts) or _check_size(facts) or _check_quotas(facts, units) or _check_prompt(facts)
     )
-    return refusal or Admitted(units)
+    return refusal or Admitted(units, needs_approval=facts.settings.approval)

@@ -7,16 +7,17 @@ the normalised prompt and that match does not lie inside a match of the rule's `
 
 Discord runs the patterns with Rust's linear-time engine; Python's ``re`` backtracks, so a pattern is used
 only when it is at most 260 characters (Discord's limit), compiles, uses nothing Rust lacks (backreferences,
-look-around, atomic groups), repeats no group that itself repeats or alternates (the shape of catastrophic
-backtracking, such as ``(a+)+``), and has at most one unbounded repeat besides a few small ones (``.*x.*y``
-backtracks cubically over a long prompt). Patterns are matched ignoring case, since the text is
-casefolded. Every pattern left out is reported, so a moderator can be told.
+look-around, atomic groups), repeats no group that itself repeats or alternates without bound (the shape
+of catastrophic backtracking, such as ``(a+)+``), and has at most one unbounded repeat besides a few small
+ones (``.*x.*y`` backtracks cubically over a long prompt). Patterns are matched ignoring case, since the
+text is casefolded. Every pattern left out is reported, so a moderator can be told.
 """
 
 from __future__ import annotations
 
 import enum
 import re
+import warnings
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,8 +29,10 @@ TRIGGER_KEYWORD = 1
 EVENT_MESSAGE_SEND = 1
 MAX_REGEX_CHARS = 260
 MAX_REPEAT_WEIGHT = 4 * MAX_PROMPT_CHARS
-"""The product of a pattern's repeat counts (an unbounded one counts as the prompt's length) at most this:
-one unbounded repeat and a few small ones, so a search costs at most about 1900 × 7600 steps."""
+"""The ways one pattern may try to match at one position (see :func:`_may_backtrack_badly`): one unbounded
+repeat and a few small ones, so a search over a whole prompt costs at most about 1900 × 7600 steps."""
+MAX_GROUP_REPEATS = 16
+"""A group with repeats or alternatives inside may be repeated at most this many times."""
 _NOT_IN_RUST = re.compile(r"\\[1-9]|\(\?(?:=|!|<=|<!|P=|>)")
 _QUANTIFIER = re.compile(r"[*+?]|\{(?P<low>\d+)(?P<comma>,)?(?P<high>\d*)\}")
 
@@ -98,69 +101,89 @@ def rule_from_payload(payload: Mapping[str, Any]) -> AutoModRule | None:
     )
 
 
-def _repetition_at(pattern: str, i: int) -> bool | None:
-    """``None`` when no quantifier starts at ``i``; otherwise whether it allows more than one repetition."""
-    quantifier = _QUANTIFIER.match(pattern, i)
-    if quantifier is None:
-        return None
-    low, comma, high = quantifier.group("low", "comma", "high")
-    if low is None:
-        return quantifier.group(0) != "?"
-    if comma is None:
-        return int(low) > 1
-    return not high or int(high) > 1
+@dataclass(frozen=True, slots=True)
+class _Repeat:
+    choices: int
+    """Ways the repeat can match one atom: 1 for none or a fixed count, 2 for ``?``."""
+    most: int | None
+    """The most repetitions; ``None`` when unbounded."""
+    end: int
 
 
-def _repeat_weight(pattern: str, i: int) -> int:
-    """How many ways the quantifier at ``i`` can repeat, an unbounded one counting as the prompt's length."""
+def _repeat_at(pattern: str, i: int) -> _Repeat:
+    """The quantifier starting at ``i`` (a lazy or possessive mark included), or a single repetition."""
     quantifier = _QUANTIFIER.match(pattern, i)
     if quantifier is None:
-        return 1
+        return _Repeat(1, 1, i)
+    end = quantifier.end()
+    if pattern[end : end + 1] in ("?", "+"):
+        end += 1
     low, comma, high = quantifier.group("low", "comma", "high")
     if low is None:
-        return 2 if quantifier.group(0) == "?" else MAX_PROMPT_CHARS
+        return _Repeat(2, 1, end) if quantifier.group(0) == "?" else _Repeat(MAX_PROMPT_CHARS, None, end)
     if comma is None:
-        return 1
-    return MAX_PROMPT_CHARS if not high else min(int(high) - int(low) + 1, MAX_PROMPT_CHARS)
+        return _Repeat(1, int(low), end)
+    if not high:
+        return _Repeat(MAX_PROMPT_CHARS, None, end)
+    return _Repeat(max(int(high) - int(low) + 1, 1), int(high), end)
+
+
+@dataclass
+class _Group:
+    weight: int = 1
+    branches: int = 1
 
 
 def _may_backtrack_badly(pattern: str) -> bool:
-    """True when a group containing a quantifier or an alternation is itself repeated (exponential), or
-    its repeats together allow more than :data:`MAX_REPEAT_WEIGHT` ways to match at one position."""
-    stack: list[bool] = [False]
-    weight = 1
+    """True when the ways a backtracking engine may try to match at one position could exceed
+    :data:`MAX_REPEAT_WEIGHT`: an unbounded repeat counts as the prompt's length, a bounded one as its
+    choices, and a repeated group as its inside to the power of the count. A group containing repeats or
+    alternatives that is itself repeated without bound, such as ``(a+)+`` or ``(a|aa)*``, is exponential."""
+    stack = [_Group()]
     i = 0
-    in_class = False
     while i < len(pattern):
         ch = pattern[i]
-        if ch == "\\":
-            i += 2
+        if ch == "(":
+            stack.append(_Group())
+            i += 2 if pattern[i + 1 : i + 2] == "?" else 1
             continue
-        if in_class:
-            in_class = ch != "]"
+        if ch == "|":
+            stack[-1].branches += 1
             i += 1
             continue
-        if ch == "[":
-            in_class = True
-            i += 2 if pattern[i + 1 : i + 2] == "]" else 1
-            continue
-        if ch == "(":
-            stack.append(False)
-        elif ch == "|":
-            stack[-1] = True
-        elif ch == ")" and len(stack) > 1:
-            risky = stack.pop()
-            repeats = _repetition_at(pattern, i + 1)
-            if risky and repeats:
+        if ch == ")" and len(stack) > 1:
+            group = stack.pop()
+            inner = group.weight * group.branches
+            repeat = _repeat_at(pattern, i + 1)
+            if repeat.most is None:
+                if inner > 1:
+                    return True
+                stack[-1].weight *= repeat.choices
+            elif inner > 1 and repeat.most > MAX_GROUP_REPEATS:
                 return True
-            stack[-1] = stack[-1] or risky or repeats is not None
-        elif _repetition_at(pattern, i) is not None and i > 0 and pattern[i - 1] != "(":
-            stack[-1] = True
-            weight *= _repeat_weight(pattern, i)
-            if weight > MAX_REPEAT_WEIGHT:
-                return True
-        i += 1
-    return False
+            else:
+                stack[-1].weight *= inner**repeat.most * repeat.choices
+            i = repeat.end
+        else:
+            atom_end = _atom_end(pattern, i)
+            repeat = _repeat_at(pattern, atom_end)
+            stack[-1].weight *= repeat.choices
+            i = repeat.end
+        if stack[-1].weight > MAX_REPEAT_WEIGHT:
+            return True
+    return any(group.weight * group.branches > MAX_REPEAT_WEIGHT for group in stack)
+
+
+def _atom_end(pattern: str, i: int) -> int:
+    """The index after the atom starting at ``i``: an escape, a character class, or one character."""
+    if pattern[i] == "\\":
+        return i + 2
+    if pattern[i] != "[":
+        return i + 1
+    j = i + 2 if pattern[i + 1 : i + 2] == "]" else i + 1
+    while j < len(pattern) and pattern[j] != "]":
+        j += 2 if pattern[j] == "\\" else 1
+    return j + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +200,12 @@ def compile_regex(pattern: str) -> re.Pattern[str] | SkipReason:
     if _NOT_IN_RUST.search(pattern):
         return SkipReason.UNSUPPORTED
     try:
-        compiled = re.compile(pattern, re.IGNORECASE)
+        with warnings.catch_warnings():
+            # Python warns where it reads a class such as [[a]] or [a&&b] unlike Rust's nested classes.
+            warnings.simplefilter("error", FutureWarning)
+            compiled = re.compile(pattern, re.IGNORECASE)
+    except FutureWarning:
+        return SkipReason.UNSUPPORTED
     except (re.error, OverflowError, RecursionError):
         return SkipReason.INVALID
     if _may_backtrack_badly(pattern):

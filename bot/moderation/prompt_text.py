@@ -37,7 +37,9 @@ def whole_word_pattern(phrase: str) -> re.Pattern[str] | None:
 def keyword_pattern(keyword: str) -> re.Pattern[str] | None:
     """Discord's keyword matching strategy for ``keyword``: ``cat*`` a word starting with it (prefix),
     ``*cat`` a word ending with it (suffix), ``*cat*`` anywhere, ``cat`` the whole word only.
-    ``None`` for a keyword that is only wildcards or blank."""
+    ``None`` for a keyword that is only wildcards or blank. Discord's documentation says a whole word is
+    surrounded by whitespace; punctuation and the text's ends separate words here too, so ``cat.`` and
+    ``(cat)`` still match ``cat``."""
     stripped = keyword.strip()
     starts_free = stripped.startswith(WILDCARD)
     ends_free = stripped.endswith(WILDCARD)

@@ -48,6 +48,12 @@ def test_a_fresh_server_admits_anything_with_its_cost() -> None:
     assert decide_admission(facts(resolution="1080p", duration=10)) == Admitted(10)
 
 
+def test_approval_mode_admits_jobs_that_wait_for_a_moderator() -> None:
+    approving = ServerSettings(approval=True)
+    assert decide_admission(facts(settings=approving)) == Admitted(1, needs_approval=True)
+    assert refused(facts(settings=approving, blocked_until=NOW + DAY)).reason is RefusalReason.BLOCKED
+
+
 def test_block_refuses_until_it_ends() -> None:
     until = NOW + timedelta(hours=3)
     assert refused(facts(blocked_until=until)) == Refused(RefusalReason.BLOCKED, until)
