@@ -14,7 +14,7 @@ server's blocked words and its AutoMod rules (the only checks that scan text).
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -94,7 +94,7 @@ class Refused:
 
     reason: RefusalReason
     retry_at: datetime | None = None
-    details: dict[str, str | int] = field(default_factory=dict)
+    details: Mapping[str, str | int] = field(default_factory=dict)
 
 
 Admission = Admitted | Refused
