@@ -8,6 +8,7 @@ import pytest
 from bot import i18n, input_check, render, texts
 from bot.i18n import LANGUAGES, Lang, catalog, language_for, placeholders, shorten, t
 from bot.jobs import CancelPlace, FailureReason, ImageRef, JobRequest, JobState
+from tests.bot.moderation.catalog_walk import render_every_moderation_text
 from tests.store.jobs_for_tests import minimal_job
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -147,4 +148,5 @@ def test_every_catalog_key_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
     texts.card_moved("en", 3)
     texts.video_too_large("en", "https://v.example/v.mp4")
     texts.command_texts()
+    render_every_moderation_text("en")
     assert set(catalog("en")) - used == set()
