@@ -74,12 +74,13 @@ def burst(count: int, *, spread_s: float = 5.0, seed: int) -> Workload:
     )
 
 
-def busy(count: int, *, spread_s: float = 10.0, seed: int) -> Workload:
-    """Workload 2: realistic jobs, queue 0–20 s and run 20–60 s, mixed resolutions and lengths."""
+def busy(count: int, *, spread_s: float = 10.0, seed: int, scale: float = 1.0) -> Workload:
+    """Workload 2: realistic jobs, queue 0–20 s and run 20–60 s (times ``scale``), mixed resolutions and
+    lengths."""
     return Workload(
         "busy",
         commands(count, spread_s=spread_s, members=max(1, count // 3), seed=seed),
-        SeededTimings(seed=seed, queue_s=(0.0, 20.0), run_s=(20.0, 60.0)),
+        SeededTimings(seed=seed, queue_s=(0.0, 20.0 * scale), run_s=(20.0 * scale, 60.0 * scale)),
     )
 
 
