@@ -162,6 +162,9 @@ def footnotes(run: Measured) -> list[str]:
         )
     requests = ", ".join(f"{name} {n}" for name, n in sorted(run.api_requests.items()))
     notes.append(f"  {run.subject}: API requests by endpoint: {requests or 'none'}; ran {run.wall_s:.0f} s")
+    if run.discord_429_routes:
+        routes = ", ".join(f"{route} {n}" for route, n in run.discord_429_routes.most_common())
+        notes.append(f"  {run.subject}: 429s by route: {routes}")
     return notes
 
 

@@ -53,6 +53,7 @@ class Measured:
     api_requests: Counter[str] = field(default_factory=Counter)
     edits: int = 0
     discord_429s: int = 0
+    discord_429_routes: Counter[str] = field(default_factory=Counter)
     cpu_s: float = 0.0
     peak_rss_bytes: int = 0
     wall_s: float = 0.0
@@ -208,7 +209,8 @@ def _collect(
     result.api_requests = Counter(str(r.endpoint) for r in fake.requests)
     requests = discord.requests
     result.edits = sum(1 for r in requests if r.key in EDIT_ROUTES and 200 <= r.status < 300)
-    result.discord_429s = sum(1 for r in requests if r.status == 429)
+    result.discord_429_routes = Counter(r.key for r in requests if r.status == 429)
+    result.discord_429s = sum(result.discord_429_routes.values())
     result.cpu_s = after.cpu_s - before.cpu_s
     result.peak_rss_bytes = after.peak_rss_bytes
 
