@@ -36,7 +36,9 @@ class Settings:
     log_level: str = "WARNING"
     discord_global_limit: int | None = 50
     hold_s: float = 0.0
-    until: str = "shown"  # "shown": every video out; "submitted": every job at RunComfy, then hold_s
+    # "shown": until every video is out; "submitted": until RunComfy has every job the bot may send it
+    # (ANIMATE_MAX_ACTIVE; the rest wait in the bot's queue), then ``hold_s`` longer.
+    until: str = "shown"
 
 
 @dataclass
@@ -165,7 +167,8 @@ async def _run(
         started + workload.last_command_s + answer_window - time.monotonic(),
     )
     if settings.until == "submitted":
-        done = await wait_until(discord, lambda: len(fake.jobs) >= len(handles), deadline - time.monotonic())
+        at_runcomfy = min(len(handles), settings.max_active)
+        done = await wait_until(discord, lambda: len(fake.jobs) >= at_runcomfy, deadline - time.monotonic())
         if done and settings.hold_s > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.Event().wait(), settings.hold_s)
