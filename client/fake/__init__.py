@@ -10,6 +10,7 @@ Run it alone with ``python -m client.fake --port 8188``.
 from client.fake.faults import Endpoint, Fault, FaultKind
 from client.fake.jobs import JobFailure, JobStatus, JobView
 from client.fake.server import FakeConfig, FakeRunComfy, OutputShape, RecordedRequest
+from client.fake.timings import JobTiming, SeededTimings, TimingPlan
 
 __all__ = [
     "Endpoint",
@@ -19,7 +20,10 @@ __all__ = [
     "FaultKind",
     "JobFailure",
     "JobStatus",
+    "JobTiming",
     "JobView",
     "OutputShape",
     "RecordedRequest",
+    "SeededTimings",
+    "TimingPlan",
 ]

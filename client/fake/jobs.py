@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
+from client.fake.timings import JobTiming, TimingPlan
+
 
 class JobStatus(enum.StrEnum):
     IN_QUEUE = "in_queue"
@@ -69,6 +71,7 @@ class _Job:
     automatic: bool = True
     ready_to_start: bool = False
     expired: bool = False
+    run_s: float = 0.0
     timer: asyncio.TimerHandle | None = field(default=None, repr=False)
 
 
@@ -87,6 +90,7 @@ class JobBoard:
         manual: bool,
         max_running: int | None,
         on_change: Callable[[], None],
+        timings: TimingPlan | None = None,
     ) -> None:
         if max_running is not None and max_running < 1:
             raise ValueError("max_running must be at least 1 (or None for no limit)")
@@ -95,6 +99,7 @@ class JobBoard:
         self._manual = manual
         self._max_running = max_running
         self._on_change = on_change
+        self._timings = timings
         self._jobs: dict[str, _Job] = {}
         self._failures_to_plan: list[JobFailure] = []
 
@@ -155,10 +160,17 @@ class JobBoard:
         if self._failures_to_plan:
             job.planned_failure = self._failures_to_plan.pop(0)
         self._jobs[job.request_id] = job
+        timing = self._timing_of(job_input)
+        job.run_s = timing.run_s
         if job.automatic:
-            job.timer = asyncio.get_running_loop().call_later(self._queue_s, self._queue_time_over, job)
+            job.timer = asyncio.get_running_loop().call_later(timing.queue_s, self._queue_time_over, job)
         self._on_change()
         return job
+
+    def _timing_of(self, job_input: Mapping[str, Any]) -> JobTiming:
+        if self._timings is None:
+            return JobTiming(queue_s=self._queue_s, run_s=self._run_s)
+        return self._timings.timing(job_input)
 
     def cancel(self, request_id: str) -> bool:
         """Cancel a job still in the queue; ``False`` when it is in progress or finished."""
@@ -244,7 +256,7 @@ class JobBoard:
             if self._max_running is not None and running >= self._max_running:
                 break
             self._move(job, JobStatus.IN_PROGRESS)
-            job.timer = asyncio.get_running_loop().call_later(self._run_s, self._run_over, job)
+            job.timer = asyncio.get_running_loop().call_later(job.run_s, self._run_over, job)
             running += 1
             started = True
         if started:

@@ -31,6 +31,7 @@ from client.fake.images import check_image_url
 from client.fake.jobs import JobBoard, JobFailure, JobStatus, JobView, _Job
 from client.fake.media import padded_video, sample_video
 from client.fake.schema import DECIMAL_MEGABYTE, IMAGE_FIELDS, MODEL_PATH, FieldIssue, validate_input
+from client.fake.timings import TimingPlan
 
 _Handler = Callable[[web.Request, bytes], Awaitable[web.Response]]
 OutputShape = Literal["video", "videos", "both"]
@@ -60,6 +61,7 @@ class FakeConfig:
     megabyte_bytes: int = DECIMAL_MEGABYTE
     output_shape: OutputShape = "both"
     other_tokens: tuple[str, ...] = field(default=(), repr=False)
+    timings: TimingPlan | None = None
 
     def __post_init__(self) -> None:
         if self.megabyte_bytes < 1:
@@ -105,6 +107,7 @@ class FakeRunComfy:
             manual=self._config.manual,
             max_running=self._config.max_running,
             on_change=self._signal_change,
+            timings=self._config.timings,
         )
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
