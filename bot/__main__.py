@@ -70,6 +70,10 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> int:
+    if "--playground" in sys.argv[1:]:
+        from playground.cli import main as playground
+
+        return playground(sys.argv[1:])
     try:
         settings = load_settings()
     except SettingsError as exc:
