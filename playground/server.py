@@ -116,6 +116,14 @@ async def events(request: web.Request) -> web.StreamResponse:
         await response.write(f"data: {json.dumps(renderer.state())}\n\n".encode())
 
 
+def _require_bot(stack: Stack) -> None:
+    if stack.discord.gateway.current is None:
+        raise web.HTTPConflict(
+            text=json.dumps({"error": "the bot is not connected to the Discord double"}),
+            content_type="application/json",
+        )
+
+
 def _member_and_locale(stack: Stack, fields: Mapping[str, Any]) -> tuple[str, str]:
     member, locale = str(fields.get("member", "")), str(fields.get("locale", ""))
     if member not in stack.members:
@@ -182,6 +190,7 @@ async def command(request: web.Request) -> web.Response:
             attachments[name] = LocalFile(value.filename, value.file.read(), value.content_type)
         elif kind == "sample" and str(value) in BY_NAME:
             attachments[name] = sample_file(str(value))
+    _require_bot(stack)
     try:
         handle = await stack.actor(member, locale).run(" ".join(words), options, attachments)
     except DoubleError as exc:
@@ -194,6 +203,7 @@ async def press(request: web.Request) -> web.Response:
     stack = request.app[STACK_KEY]
     body = await request.json()
     member, locale = _member_and_locale(stack, body)
+    _require_bot(stack)
     try:
         message = stack.discord.message(int(body.get("message_id", 0)))
         handle = await stack.actor(member, locale).press(message, str(body.get("custom_id", "")))
