@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import re
@@ -27,6 +28,7 @@ STATIC_TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javascrip
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 
 STACK_KEY = web.AppKey("stack", Stack)
+STREAMS_KEY: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("streams")
 RENDERER_KEY = web.AppKey("renderer", Renderer)
 
 
@@ -103,6 +105,17 @@ async def state(request: web.Request) -> web.Response:
 async def events(request: web.Request) -> web.StreamResponse:
     """The whole state once, then again every time a message or control changes."""
     stack, renderer = request.app[STACK_KEY], request.app[RENDERER_KEY]
+    streams = request.app[STREAMS_KEY]
+    task = asyncio.current_task()
+    assert task is not None
+    streams.add(task)
+    try:
+        return await _stream(request, stack, renderer)
+    finally:
+        streams.discard(task)
+
+
+async def _stream(request: web.Request, stack: Stack, renderer: Renderer) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
     await response.prepare(request)
     version = stack.feed.version()
@@ -259,10 +272,19 @@ async def fault(request: web.Request) -> web.Response:
     return web.json_response({"armed": kind, "note": note})
 
 
+async def _end_streams(app: web.Application) -> None:
+    """Open pages would otherwise hold the server up: their feeds never end on their own."""
+    streams: set[asyncio.Task[Any]] = app[STREAMS_KEY]
+    for task in tuple(streams):
+        task.cancel()
+
+
 def build_app(stack: Stack) -> web.Application:
     app = web.Application(client_max_size=MAX_UPLOAD)
     app[STACK_KEY] = stack
     app[RENDERER_KEY] = Renderer(stack)
+    app[STREAMS_KEY] = set()
+    app.on_shutdown.append(_end_streams)
     app.router.add_get("/", index)
     app.router.add_get("/static/{name}", static)
     app.router.add_get("/samples", samples)

@@ -60,8 +60,17 @@ pytestmark = [
 
 
 @pytest.fixture
-def playground(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """The playground exactly as a visitor starts it; yields its address and data folder, then Ctrl-C."""
+def browser_page() -> Iterator[Page]:
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield browser.new_page(viewport={"width": 1440, "height": 1200})
+        browser.close()
+
+
+@pytest.fixture
+def playground(tmp_path: Path, browser_page: Page) -> Iterator[tuple[str, Path]]:
+    """The playground exactly as a visitor starts it; yields its address and data folder, then Ctrl-C
+    (while the page is still open and listening: the browser is set up before it and closed after)."""
     data = tmp_path / "data"
     command = [sys.executable, "-m", "bot", "--playground", "--port", "0", "--data", str(data)]
     command += ["--queue-s", "3", "--run-s", "3"]
@@ -84,7 +93,7 @@ def playground(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         yield address, data
     finally:
         process.send_signal(signal.SIGINT)
-        code = process.wait(timeout=60)
+        code = process.wait(timeout=30)
     rest = process.stdout.read()
     assert code == 0, "".join(printed) + rest
     bot_log = (data / "bot-stderr.log").read_text() + (data / "bot-stdout.log").read_text()
@@ -109,67 +118,64 @@ def set_slider(page: Page, slider_id: str, seconds: float) -> None:
     )
 
 
-def test_the_page_runs_cancels_refuses_and_plays(playground: tuple[str, Path]) -> None:
-    address, _ = playground
-    screenshot = Path(os.environ.get("PLAYGROUND_SCREENSHOT", playground[1] / "playground.png"))
+def test_the_page_runs_cancels_refuses_and_plays(browser_page: Page, playground: tuple[str, Path]) -> None:
+    address, data = playground
+    page = browser_page
+    screenshot = Path(os.environ.get("PLAYGROUND_SCREENSHOT", data / "playground.png"))
     problems: list[str] = []
-    with sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        page.on("console", lambda m: _record_console_error(m, problems))
-        page.on("response", lambda r: _record_http_error(r, problems))
-        page.add_init_script(RECORD_TITLES)
-        page.goto(address)
-        expect(page.locator("body")).to_have_attribute("data-bot", "online", timeout=STEP_MS)
-        expect(page.locator("#command")).to_have_value("animate", timeout=STEP_MS)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("console", lambda m: _record_console_error(m, problems))
+    page.on("response", lambda r: _record_http_error(r, problems))
+    page.add_init_script(RECORD_TITLES)
+    page.goto(address)
+    expect(page.locator("body")).to_have_attribute("data-bot", "online", timeout=STEP_MS)
+    expect(page.locator("#command")).to_have_value("animate", timeout=STEP_MS)
 
-        # Mina animates the sunset; her card goes through the queue, generation and delivery.
-        run_animate(page, "the sun sinks behind the hills", "sunset")
-        first_card = job_card(page, "the sun sinks behind the hills")
-        expect(first_card).to_have_count(1, timeout=STEP_MS)
-        first_id = first_card.get_attribute("data-message-id")
-        expect(first_card.locator(".embed-title")).to_have_text(EN["card.title.in_progress"], timeout=STEP_MS)
+    # Mina animates the sunset; her card goes through the queue, generation and delivery.
+    run_animate(page, "the sun sinks behind the hills", "sunset")
+    first_card = job_card(page, "the sun sinks behind the hills")
+    expect(first_card).to_have_count(1, timeout=STEP_MS)
+    first_id = first_card.get_attribute("data-message-id")
+    expect(first_card.locator(".embed-title")).to_have_text(EN["card.title.in_progress"], timeout=STEP_MS)
 
-        # Jun's job waits at RunComfy for a minute, long enough for him to cancel it there.
-        set_slider(page, "queue-s", 60)
-        page.locator('label[data-member="jun"]').click()
-        run_animate(page, "ripples spread across the lake", "lake")
-        second = job_card(page, "ripples spread across the lake")
-        expect(second.locator(".embed-title")).to_have_text(EN["card.title.in_queue"], timeout=STEP_MS)
-        cancel = second.locator("button", has_text=EN["card.cancel"])
-        expect(cancel).to_be_enabled(timeout=STEP_MS)
-        cancel.click()
-        expect(second.locator(".embed-title")).to_have_text(EN["card.title.cancelled"], timeout=STEP_MS)
+    # Jun's job waits at RunComfy for a minute, long enough for him to cancel it there.
+    set_slider(page, "queue-s", 60)
+    page.locator('label[data-member="jun"]').click()
+    run_animate(page, "ripples spread across the lake", "lake")
+    second = job_card(page, "ripples spread across the lake")
+    expect(second.locator(".embed-title")).to_have_text(EN["card.title.in_queue"], timeout=STEP_MS)
+    cancel = second.locator("button", has_text=EN["card.cancel"])
+    expect(cancel).to_be_enabled(timeout=STEP_MS)
+    cancel.click()
+    expect(second.locator(".embed-title")).to_have_text(EN["card.title.cancelled"], timeout=STEP_MS)
 
-        # A picture far too wide is refused privately, in the member's language.
-        page.locator('label[data-member="mina"]').click()
-        page.locator('input[name="locale"][value="ko"]').check(force=True)
-        run_animate(page, "the banner waves", "banner")
-        refusal = page.locator("article.message.ephemeral").filter(has_text="1500×400")
-        expect(refusal).to_have_count(1, timeout=STEP_MS)
-        expect(refusal).to_contain_text("Only you can see this")
-        assert re.search("[\uac00-\ud7a3]", refusal.inner_text()), refusal.inner_text()
-        page.locator('label[data-member="jun"]').click()
-        expect(refusal).to_have_count(0)
-        page.locator('label[data-member="mina"]').click()
+    # A picture far too wide is refused privately, in the member's language.
+    page.locator('label[data-member="mina"]').click()
+    page.locator('input[name="locale"][value="ko"]').check(force=True)
+    run_animate(page, "the banner waves", "banner")
+    refusal = page.locator("article.message.ephemeral").filter(has_text="1500×400")
+    expect(refusal).to_have_count(1, timeout=STEP_MS)
+    expect(refusal).to_contain_text("Only you can see this")
+    assert re.search("[\uac00-\ud7a3]", refusal.inner_text()), refusal.inner_text()
+    page.locator('label[data-member="jun"]').click()
+    expect(refusal).to_have_count(0)
+    page.locator('label[data-member="mina"]').click()
 
-        # Mina's video arrives and plays inline.
-        expect(first_card.locator(".embed-title")).to_have_text(EN["card.title.delivered"], timeout=STEP_MS)
-        video = first_card.locator("video")
-        expect(video).to_have_count(1, timeout=STEP_MS)
-        video.evaluate(PLAYABLE)
-        assert video.evaluate("v => v.readyState") >= 2
-        titles: list[str] = page.evaluate("ids => window.cardTitles[ids]", first_id)
-        waiting = titles.index(EN["card.title.in_queue"])
-        assert waiting < titles.index(EN["card.title.in_progress"]) < titles.index(EN["card.title.delivered"])
+    # Mina's video arrives and plays inline.
+    expect(first_card.locator(".embed-title")).to_have_text(EN["card.title.delivered"], timeout=STEP_MS)
+    video = first_card.locator("video")
+    expect(video).to_have_count(1, timeout=STEP_MS)
+    video.evaluate(PLAYABLE)
+    assert video.evaluate("v => v.readyState") >= 2
+    titles: list[str] = page.evaluate("ids => window.cardTitles[ids]", first_id)
+    waiting = titles.index(EN["card.title.in_queue"])
+    assert waiting < titles.index(EN["card.title.in_progress"]) < titles.index(EN["card.title.delivered"])
 
-        expect(page.locator("body")).to_have_attribute("data-bot", "online")
-        page.locator('input[name="locale"][value="en-US"]').check(force=True)
-        first_card.evaluate("card => card.scrollIntoView({ block: 'start' })")
-        screenshot.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(screenshot))
-        browser.close()
+    expect(page.locator("body")).to_have_attribute("data-bot", "online")
+    page.locator('input[name="locale"][value="en-US"]').check(force=True)
+    first_card.evaluate("card => card.scrollIntoView({ block: 'start' })")
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(screenshot))
     assert not problems, problems
 
 

@@ -109,6 +109,26 @@ async def test_the_moderator_acts_with_manage_messages_and_members_without(
     assert int(sora.payload["member"]["permissions"]) & manage_messages
 
 
+async def test_a_subcommand_with_a_member_option_runs_as_registered(
+    stack: Stack, page: TestClient[Any, Any]
+) -> None:
+    """Commands the page knows nothing about (moderation, once the bot has it) run from their definition."""
+    user_option = {"name": "member", "type": 6, "description": "who", "required": True}
+    flag_option = {"name": "all", "type": 5, "description": "every job"}
+    subcommand = {"name": "clear", "type": 1, "description": "d", "options": [user_option, flag_option]}
+    register(stack, {"name": "mod", "type": 1, "description": "moderation", "options": [subcommand]})
+    form = aiohttp.FormData()
+    for name, value in {"member": "sora", "locale": "en-US", "command": "mod clear"}.items():
+        form.add_field(name, value)
+    form.add_field("options", json.dumps({"member": "jun", "all": "true"}))
+    assert (await page.post("/api/command", data=form)).status == 200
+    [record] = stack.discord.world.interactions.values()
+    [sub] = record.payload["data"]["options"]
+    values = {o["name"]: o["value"] for o in sub["options"]}
+    assert sub["name"] == "clear"
+    assert values == {"member": str(stack.members["jun"].user.id), "all": True}
+
+
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
