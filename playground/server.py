@@ -24,6 +24,12 @@ LOCALES = ("en-US", "ko")
 DISCORD_EDIT_ROUTE = "PATCH /webhooks/{application_id}/{token}/messages/{message_id}"
 OPTION_SUB_COMMAND, OPTION_SUB_COMMAND_GROUP = 1, 2
 OPTION_BOOLEAN, OPTION_USER, OPTION_INTEGER, OPTION_NUMBER, OPTION_ATTACHMENT = 5, 6, 4, 10, 11
+CSP = (
+    "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+SAFE_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"}
+SHOWN_INLINE = ("image/png", "image/jpeg", "image/webp", "image/gif", "video/mp4", "video/webm")
 STATIC_TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javascript"}
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 
@@ -41,7 +47,9 @@ def _static(name: str) -> bytes:
 
 
 async def index(request: web.Request) -> web.Response:
-    return web.Response(body=_static("index.html"), content_type="text/html", charset="utf-8")
+    return web.Response(
+        body=_static("index.html"), content_type="text/html", charset="utf-8", headers=SAFE_HEADERS
+    )
 
 
 async def static(request: web.Request) -> web.Response:
@@ -53,7 +61,7 @@ async def static(request: web.Request) -> web.Response:
         body = _static(name)
     except FileNotFoundError:
         raise web.HTTPNotFound from None
-    return web.Response(body=body, content_type=STATIC_TYPES[suffix], charset="utf-8")
+    return web.Response(body=body, content_type=STATIC_TYPES[suffix], charset="utf-8", headers=SAFE_HEADERS)
 
 
 async def samples(request: web.Request) -> web.Response:
@@ -81,10 +89,13 @@ async def file(request: web.Request) -> web.Response:
     except (KeyError, ValueError):
         raise web.HTTPNotFound from None
     data, total = stored.data, len(stored.data)
-    headers = {"Accept-Ranges": "bytes", "Cache-Control": "no-store"}
+    headers = {"Accept-Ranges": "bytes", "Cache-Control": "no-store", **SAFE_HEADERS}
+    content_type = stored.content_type if stored.content_type in SHOWN_INLINE else "application/octet-stream"
+    if content_type == "application/octet-stream":
+        headers["Content-Disposition"] = "attachment"
     wanted = _RANGE.match(request.headers.get("Range", ""))
     if wanted is None or total == 0:
-        return web.Response(body=data, content_type=stored.content_type, headers=headers)
+        return web.Response(body=data, content_type=content_type, headers=headers)
     first, last = wanted.groups()
     if first:
         start, end = int(first), min(int(last) if last else total - 1, total - 1)
@@ -93,9 +104,7 @@ async def file(request: web.Request) -> web.Response:
     if start > end:
         raise web.HTTPRequestRangeNotSatisfiable(headers={"Content-Range": f"bytes */{total}"})
     headers["Content-Range"] = f"bytes {start}-{end}/{total}"
-    return web.Response(
-        status=206, body=data[start : end + 1], content_type=stored.content_type, headers=headers
-    )
+    return web.Response(status=206, body=data[start : end + 1], content_type=content_type, headers=headers)
 
 
 async def state(request: web.Request) -> web.Response:

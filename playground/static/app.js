@@ -341,13 +341,19 @@ async function send(event) {
 
 // ---- the rest of the page ---------------------------------------------------------------------------
 
+function avatar(member) {
+  const badge = el("span", { class: "avatar small", text: member.name.slice(0, 1) });
+  badge.style.background = AVATAR_COLOURS[member.key] || "#5865f2";
+  return badge;
+}
+
 function drawMembers() {
   const box = document.getElementById("members");
   if (box.children.length === page.state.members.length) return;
   box.replaceChildren(...page.state.members.map((m) => el("label", { dataset: { member: m.key } },
     el("input", { type: "radio", name: "member", value: m.key, checked: m.key === page.member,
       onchange: () => { page.member = m.key; drawMessages(); } }),
-    el("span", { class: "avatar small", style: `background:${AVATAR_COLOURS[m.key] || "#5865f2"}`, text: m.name.slice(0, 1) }),
+    avatar(m),
     el("span", { text: m.name }),
     m.moderator ? el("span", { class: "role-tag", text: "Moderator" }) : null)));
 }

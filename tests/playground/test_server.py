@@ -225,6 +225,18 @@ async def test_files_are_served_whole_or_by_byte_range(stack: Stack, page: TestC
     assert (await page.get("/files/12345/v.mp4")).status == 404
 
 
+async def test_a_dropped_file_that_is_no_picture_or_video_is_only_ever_downloaded(
+    stack: Stack, page: TestClient[Any, Any]
+) -> None:
+    attachment = stack.discord.world.store_file(stack.discord.channel.id, "x.html", b"<script>", "text/html")
+    served = await page.get(f"/files/{attachment['id']}/x.html")
+    assert served.content_type == "application/octet-stream"
+    assert served.headers["Content-Disposition"] == "attachment"
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    index = await page.get("/")
+    assert "script-src 'self'" in index.headers["Content-Security-Policy"]
+
+
 async def test_every_sample_is_served_and_the_rule_breakers_break_them(page: TestClient[Any, Any]) -> None:
     listed = await (await page.get("/samples")).json()
     assert [s["name"] for s in listed] == [s.name for s in SAMPLES]
