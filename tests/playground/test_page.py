@@ -141,8 +141,10 @@ def test_the_page_runs_cancels_refuses_and_plays(browser_page: Page, playground:
     # Jun's job waits at RunComfy for a minute, long enough for him to cancel it there.
     set_slider(page, "queue-s", 60)
     page.locator('label[data-member="jun"]').click()
-    run_animate(page, "ripples spread across the lake", "lake")
+    run_animate(page, "ripples spread across the lake <img src=x>", "lake")
     second = job_card(page, "ripples spread across the lake")
+    expect(second.locator(".embed")).to_contain_text("<img src=x>", timeout=STEP_MS)
+    expect(second.locator(".embed img:not(.embed-thumbnail)")).to_have_count(0)
     expect(second.locator(".embed-title")).to_have_text(EN["card.title.in_queue"], timeout=STEP_MS)
     cancel = second.locator("button", has_text=EN["card.cancel"])
     expect(cancel).to_be_enabled(timeout=STEP_MS)
