@@ -107,12 +107,19 @@ class _OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line; every setting comes from the environment or ``.env`` (see ``.env.example``)."""
-    return _OneLineParser(
+    parser = _OneLineParser(
         prog="python -m bot",
         description="animate-bot: /animate turns a picture into a short video (Seedance 1.0 Lite).",
         epilog="Settings are read from the environment and .env: DISCORD_TOKEN and RUNCOMFY_API_TOKEN are "
         "required; .env.example lists every setting with its default.",
     )
+    parser.add_argument(
+        "--playground",
+        action="store_true",
+        help="try the bot in a browser against local doubles of Discord and RunComfy, no secrets needed "
+        "(python -m bot --playground --help for its options)",
+    )
+    return parser
 
 
 def _secrets_of(settings: Settings) -> list[str]:
@@ -125,7 +132,12 @@ def _fail(line: str, code: int) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    build_parser().parse_args(argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--playground" in args:
+        from playground.cli import main as playground
+
+        return playground(args)
+    build_parser().parse_args(args)
     try:
         settings = load_settings()
     except SettingsError as exc:

@@ -103,6 +103,13 @@ class JobBoard:
         self._jobs: dict[str, _Job] = {}
         self._failures_to_plan: list[JobFailure] = []
 
+    def set_timing(self, *, queue_s: float, run_s: float) -> None:
+        """How long jobs submitted from now on queue and run (jobs already timed keep their timers)."""
+        if queue_s < 0 or run_s < 0:
+            raise ValueError("queue and run times cannot be negative")
+        self._queue_s = queue_s
+        self._run_s = run_s
+
     # -- reading -----------------------------------------------------------------------------------
 
     def get(self, request_id: str) -> _Job | None:

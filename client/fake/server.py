@@ -161,6 +161,10 @@ class FakeRunComfy:
         for fault in faults:
             self._faults.arm(fault)
 
+    def set_timing(self, *, queue_s: float, run_s: float) -> None:
+        """Change how long new jobs queue and run (``config`` keeps the values the fake started with)."""
+        self._board.set_timing(queue_s=queue_s, run_s=run_s)
+
     def clear_faults(self) -> None:
         self._faults.clear()
 
