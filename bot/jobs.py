@@ -184,13 +184,9 @@ class Job:
         stamps.update(changes)
         return dataclasses.replace(self, state=state, **stamps)  # type: ignore[arg-type]
 
-    def with_changes(self, **changes: object) -> Self:
-        """A copy with bookkeeping fields changed and the state kept."""
-        return dataclasses.replace(self, updated_at=utcnow(), **changes)  # type: ignore[arg-type]
+    def with_changes(self, *, at: datetime | None = None, **changes: object) -> Self:
+        """A copy with bookkeeping fields changed and the state kept, stamped with the time of the change."""
+        return dataclasses.replace(self, updated_at=at or utcnow(), **changes)  # type: ignore[arg-type]
 
     def failed(self, reason: FailureReason, detail: str | None = None, *, at: datetime | None = None) -> Self:
         return self.moved_to(JobState.FAILED, at=at, failure_reason=reason, failure_detail=detail)
-
-    @property
-    def short_id(self) -> str:
-        return self.id

@@ -8,17 +8,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
+from bot.cancellation import CancelResult
 from bot.jobs import CancelPlace, FailureReason, Job, JobState
 from bot.presenter import GIVE_UP_AFTER
-from bot.scheduler import IDLE_CHECK_S, CancelResult, to_api_input
+from bot.scheduler import IDLE_CHECK_S
 from bot.store import JobStore, open_store
+from bot.submission import to_api_input
 from client.fake import FakeConfig, Fault
-from tests.bot.engine_harness import make_job, running_engine
+from tests.bot.engine_harness import make_job, new_job, running_engine
 
 
 async def test_a_job_walks_to_delivered_with_its_request_id_stored_first(tmp_path: Path) -> None:
     async with running_engine(tmp_path) as engine:
-        job = await engine.scheduler.enqueue(make_job())
+        job = await engine.scheduler.enqueue(new_job())
         submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
         assert submitted.request_id is not None
         assert submitted.request_id in engine.fake.jobs
@@ -45,9 +47,9 @@ async def test_a_job_walks_to_delivered_with_its_request_id_stored_first(tmp_pat
 
 async def test_at_most_max_active_jobs_reach_runcomfy_in_fair_order(tmp_path: Path) -> None:
     async with running_engine(tmp_path, max_active=1) as engine:
-        first = await engine.scheduler.enqueue(make_job(user_id=1, minute=0))
-        second_of_one = await engine.scheduler.enqueue(make_job(user_id=1, minute=1))
-        first_of_two = await engine.scheduler.enqueue(make_job(user_id=2, minute=2))
+        first = await engine.scheduler.enqueue(new_job(user_id=1, minute=0))
+        second_of_one = await engine.scheduler.enqueue(new_job(user_id=1, minute=1))
+        first_of_two = await engine.scheduler.enqueue(new_job(user_id=2, minute=2))
         running = await engine.wait_state(first.id, JobState.IN_QUEUE)
         assert len(engine.fake.jobs) == 1
         assert (await engine.stored(second_of_one.id)).state is JobState.QUEUED
@@ -59,9 +61,9 @@ async def test_at_most_max_active_jobs_reach_runcomfy_in_fair_order(tmp_path: Pa
 
 async def test_cancel_in_our_queue_makes_no_api_call(tmp_path: Path) -> None:
     async with running_engine(tmp_path, max_active=1) as engine:
-        blocker = await engine.scheduler.enqueue(make_job(user_id=1))
+        blocker = await engine.scheduler.enqueue(new_job(user_id=1))
         await engine.wait_state(blocker.id, JobState.IN_QUEUE)
-        waiting = await engine.scheduler.enqueue(make_job(user_id=2))
+        waiting = await engine.scheduler.enqueue(new_job(user_id=2))
         assert await engine.scheduler.cancel(waiting.id, by_user_id=2) is CancelResult.CANCELLED_LOCALLY
         cancelled = await engine.wait_final(waiting.id)
         assert cancelled.cancel_place is CancelPlace.LOCAL
@@ -71,7 +73,7 @@ async def test_cancel_in_our_queue_makes_no_api_call(tmp_path: Path) -> None:
 
 async def test_cancel_while_queued_at_runcomfy_cancels_there(tmp_path: Path) -> None:
     async with running_engine(tmp_path) as engine:
-        job = await engine.scheduler.enqueue(make_job())
+        job = await engine.scheduler.enqueue(new_job())
         submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
         assert await engine.scheduler.cancel(job.id, by_user_id=99) is CancelResult.CANCELLED_AT_RUNCOMFY
         cancelled = await engine.wait_final(job.id)
@@ -82,7 +84,7 @@ async def test_cancel_while_queued_at_runcomfy_cancels_there(tmp_path: Path) -> 
 
 async def test_a_generating_job_cannot_be_cancelled_and_no_call_is_wasted(tmp_path: Path) -> None:
     async with running_engine(tmp_path) as engine:
-        job = await engine.scheduler.enqueue(make_job())
+        job = await engine.scheduler.enqueue(new_job())
         submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
         engine.fake.advance(submitted.request_id or "")
         await engine.wait_state(job.id, JobState.IN_PROGRESS)
@@ -93,7 +95,7 @@ async def test_a_generating_job_cannot_be_cancelled_and_no_call_is_wasted(tmp_pa
 
 async def test_runcomfy_refusing_a_cancel_marks_the_job_generating(tmp_path: Path) -> None:
     async with running_engine(tmp_path) as engine:
-        job = await engine.scheduler.enqueue(make_job())
+        job = await engine.scheduler.enqueue(new_job())
         submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
         engine.fake.set_state(submitted.request_id or "", "in_progress")
         assert await engine.scheduler.cancel(job.id, by_user_id=7) is CancelResult.ALREADY_RUNNING
@@ -104,7 +106,7 @@ async def test_runcomfy_refusing_a_cancel_marks_the_job_generating(tmp_path: Pat
 async def test_an_uncertain_submission_is_never_sent_twice(tmp_path: Path) -> None:
     async with running_engine(tmp_path) as engine:
         engine.fake.inject(Fault.drop(after=True, endpoint="submit"))
-        job = await engine.scheduler.enqueue(make_job())
+        job = await engine.scheduler.enqueue(new_job())
         failed = await engine.wait_final(job.id)
         assert failed.state is JobState.FAILED
         assert failed.failure_reason is FailureReason.SUBMISSION_INTERRUPTED
@@ -118,7 +120,7 @@ async def test_a_refused_submission_is_retried_and_charged_once(tmp_path: Path) 
             Fault.http(503, endpoint="submit", times=1, retry_after=0),
             Fault.rate_limited(0, endpoint="submit"),
         )
-        job = await engine.scheduler.enqueue(make_job())
+        job = await engine.scheduler.enqueue(new_job())
         await engine.wait_state(job.id, JobState.IN_QUEUE)
         assert [r.status for r in engine.fake.requests_to("submit")] == [503, 429, 200]
         assert len(engine.fake.jobs) == 1
@@ -127,7 +129,7 @@ async def test_a_refused_submission_is_retried_and_charged_once(tmp_path: Path) 
 async def test_an_auth_refusal_pauses_submissions_and_keeps_the_job(tmp_path: Path) -> None:
     async with running_engine(tmp_path) as engine:
         engine.fake.inject(Fault.http(401, endpoint="submit", times=1))
-        job = await engine.scheduler.enqueue(make_job())
+        job = await engine.scheduler.enqueue(new_job())
         await engine.listener.wait_for(lambda: engine.health.degraded)
         await engine.listener.wait_for(
             lambda: engine.listener.history[job.id][-2:] == [JobState.SUBMITTING, JobState.QUEUED]
@@ -141,8 +143,8 @@ async def test_an_auth_refusal_pauses_submissions_and_keeps_the_job(tmp_path: Pa
 async def test_submissions_resume_once_runcomfy_accepts_the_key_again(tmp_path: Path) -> None:
     async with running_engine(tmp_path, service_cooldown_s=0.2) as engine:
         engine.fake.inject(Fault.http(402, endpoint="submit", error_code=400002, times=2))
-        first = await engine.scheduler.enqueue(make_job(user_id=1))
-        second = await engine.scheduler.enqueue(make_job(user_id=2))
+        first = await engine.scheduler.enqueue(new_job(user_id=1))
+        second = await engine.scheduler.enqueue(new_job(user_id=2))
         await engine.wait_state(first.id, JobState.IN_QUEUE)
         await engine.wait_state(second.id, JobState.IN_QUEUE)
         assert not engine.health.degraded
@@ -154,7 +156,7 @@ async def test_submissions_resume_once_runcomfy_accepts_the_key_again(tmp_path: 
 
 async def test_a_validation_refusal_fails_the_job_with_the_api_message(tmp_path: Path) -> None:
     async with running_engine(tmp_path, config=FakeConfig(manual=True, check_images=True)) as engine:
-        job = await engine.scheduler.enqueue(make_job())  # its image URL is unreachable
+        job = await engine.scheduler.enqueue(new_job())  # its image URL is unreachable
         failed = await engine.wait_final(job.id)
         assert failed.failure_reason is FailureReason.REJECTED_INPUT
         assert failed.failure_detail
@@ -164,7 +166,7 @@ async def test_a_validation_refusal_fails_the_job_with_the_api_message(tmp_path:
 async def test_a_failed_generation_carries_runcomfy_error(tmp_path: Path) -> None:
     async with running_engine(tmp_path) as engine:
         engine.fake.fail_next_jobs(1, message="content policy")
-        job = await engine.scheduler.enqueue(make_job())
+        job = await engine.scheduler.enqueue(new_job())
         submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
         engine.fake.advance(submitted.request_id or "")
         engine.fake.advance(submitted.request_id or "")
@@ -175,7 +177,7 @@ async def test_a_failed_generation_carries_runcomfy_error(tmp_path: Path) -> Non
 
 async def test_a_job_past_its_maximum_is_cancelled_and_failed(tmp_path: Path) -> None:
     async with running_engine(tmp_path, job_max_s=0.3) as engine:
-        job = await engine.scheduler.enqueue(make_job())
+        job = await engine.scheduler.enqueue(new_job())
         submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
         failed = await engine.wait_final(job.id)
         assert failed.failure_reason is FailureReason.TIMED_OUT
@@ -184,7 +186,7 @@ async def test_a_job_past_its_maximum_is_cancelled_and_failed(tmp_path: Path) ->
 
 async def test_transient_status_errors_do_not_fail_the_job(tmp_path: Path) -> None:
     async with running_engine(tmp_path) as engine:
-        job = await engine.scheduler.enqueue(make_job())
+        job = await engine.scheduler.enqueue(new_job())
         submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
         engine.fake.inject(Fault.http(500, endpoint="result", times=6))
         await engine.fake.wait_for(lambda: not engine.fake.pending_faults)
@@ -206,7 +208,7 @@ async def test_a_job_caught_mid_submission_by_a_restart_fails_without_resending(
 async def test_a_failing_reply_edit_is_retried_until_shown(tmp_path: Path) -> None:
     async with running_engine(tmp_path) as engine:
         engine.replies.fail_shows = 1
-        job = await engine.scheduler.enqueue(make_job())
+        job = await engine.scheduler.enqueue(new_job())
         async with engine.replies.changed:
             await engine.replies.changed.wait_for(lambda: bool(engine.replies.cards(job.id)))
         assert engine.replies.fail_shows == 0
@@ -214,9 +216,9 @@ async def test_a_failing_reply_edit_is_retried_until_shown(tmp_path: Path) -> No
 
 async def test_identical_cards_are_not_sent_again(tmp_path: Path) -> None:
     async with running_engine(tmp_path, max_active=1) as engine:
-        blocker = await engine.scheduler.enqueue(make_job(user_id=1))
+        blocker = await engine.scheduler.enqueue(new_job(user_id=1))
         await engine.wait_state(blocker.id, JobState.IN_QUEUE)
-        waiting = await engine.scheduler.enqueue(make_job(user_id=2))
+        waiting = await engine.scheduler.enqueue(new_job(user_id=2))
         async with engine.replies.changed:
             await engine.replies.changed.wait_for(lambda: bool(engine.replies.cards(waiting.id)))
         before = len(engine.replies.cards(waiting.id))
@@ -230,10 +232,10 @@ async def test_identical_cards_are_not_sent_again(tmp_path: Path) -> None:
 
 
 async def test_a_clashing_short_id_gets_a_fresh_one(tmp_path: Path) -> None:
-    async with running_engine(tmp_path, start_loops=False) as engine:
-        first = await engine.scheduler.enqueue(make_job())
-        clash = dataclasses.replace(make_job(user_id=8), id=first.id)
-        second = await engine.scheduler.enqueue(clash)
+    minted = iter(["0000000a", "0000000a", "0000000b"])
+    async with running_engine(tmp_path, start_loops=False, new_id=lambda: next(minted)) as engine:
+        first = await engine.scheduler.enqueue(new_job())
+        second = await engine.scheduler.enqueue(new_job(user_id=8))
         assert second.id != first.id
         assert (await engine.stored(first.id)).user_id == 7
         assert (await engine.stored(second.id)).user_id == 8
@@ -241,7 +243,7 @@ async def test_a_clashing_short_id_gets_a_fresh_one(tmp_path: Path) -> None:
 
 async def test_a_video_discord_keeps_refusing_is_given_up_as_a_delivery_failure(tmp_path: Path) -> None:
     async with running_engine(tmp_path) as engine:
-        job = await engine.scheduler.enqueue(make_job())
+        job = await engine.scheduler.enqueue(new_job())
         submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
         engine.replies.refuse_all = True
         engine.fake.set_state(submitted.request_id or "", "completed")
@@ -257,9 +259,9 @@ async def test_an_end_discord_keeps_refusing_is_given_up_after_a_bounded_number_
     tmp_path: Path,
 ) -> None:
     async with running_engine(tmp_path, max_active=1) as engine:
-        blocker = await engine.scheduler.enqueue(make_job(user_id=1))
+        blocker = await engine.scheduler.enqueue(new_job(user_id=1))
         await engine.wait_state(blocker.id, JobState.IN_QUEUE)
-        waiting = await engine.scheduler.enqueue(make_job(user_id=2))
+        waiting = await engine.scheduler.enqueue(new_job(user_id=2))
         engine.replies.refuse_all = True
         await engine.scheduler.cancel(waiting.id, by_user_id=2)
         final = await engine.wait_final(waiting.id)
@@ -291,7 +293,7 @@ async def test_a_job_queued_during_a_scheduler_pass_is_not_left_waiting(tmp_path
     try:
         async with running_engine(tmp_path, store=cast(JobStore, held)) as engine:
             await asyncio.wait_for(held.read_done.wait(), 5)  # the first pass saw an empty queue
-            job = await engine.scheduler.enqueue(make_job())
+            job = await engine.scheduler.enqueue(new_job())
             held.release.set()
             submitted = await engine.wait_state(job.id, JobState.IN_QUEUE, timeout=5)
             assert submitted.request_id in engine.fake.jobs
@@ -302,7 +304,7 @@ async def test_a_job_queued_during_a_scheduler_pass_is_not_left_waiting(tmp_path
 async def test_an_outage_costs_one_job_not_the_whole_queue(tmp_path: Path) -> None:
     async with running_engine(tmp_path, max_active=1, first_pause_s=30) as engine:
         engine.fake.inject(Fault.http(502, endpoint="submit", times=None))
-        jobs = [await engine.scheduler.enqueue(make_job(user_id=u)) for u in (1, 2, 3)]
+        jobs = [await engine.scheduler.enqueue(new_job(user_id=u)) for u in (1, 2, 3)]
         failed = await engine.wait_final(jobs[0].id)
         assert failed.failure_reason is FailureReason.SUBMISSION_INTERRUPTED
         assert len(engine.fake.requests_to("submit")) == 1
@@ -312,7 +314,7 @@ async def test_an_outage_costs_one_job_not_the_whole_queue(tmp_path: Path) -> No
 async def test_a_past_pause_no_longer_shortens_the_idle_wait(tmp_path: Path) -> None:
     async with running_engine(tmp_path, start_loops=False) as engine:
         engine.fake.inject(Fault.rate_limited(0, endpoint="submit", times=None))
-        job = await engine.scheduler.enqueue(make_job())
+        job = await engine.scheduler.enqueue(new_job())
         await engine.scheduler._fill_slots()
         await engine.listener.wait_for(
             lambda: (
@@ -325,8 +327,8 @@ async def test_a_past_pause_no_longer_shortens_the_idle_wait(tmp_path: Path) -> 
         )
         assert engine.scheduler._seconds_to_next_check() <= 0.05
         engine.fake.clear_faults()
-        await engine.listener.wait_for(lambda: engine.scheduler._not_before is not None)
-        engine.scheduler._not_before = engine.scheduler._clock() - timedelta(seconds=1)
+        await engine.listener.wait_for(lambda: engine.health.not_before is not None)
+        engine.health.not_before = engine.scheduler._clock() - timedelta(seconds=1)
         assert engine.scheduler._seconds_to_next_check() == IDLE_CHECK_S
 
 
@@ -373,7 +375,7 @@ async def test_a_promised_cancel_is_kept_after_a_restart(tmp_path: Path) -> None
 
 async def test_refused_progress_edits_do_not_use_up_the_tries_of_the_end(tmp_path: Path) -> None:
     async with running_engine(tmp_path) as engine:
-        job = await engine.scheduler.enqueue(make_job())
+        job = await engine.scheduler.enqueue(new_job())
         submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
         engine.replies.fail_shows = GIVE_UP_AFTER + 2
         engine.presenter.job_changed(await engine.stored(job.id))
@@ -388,7 +390,7 @@ async def test_refused_progress_edits_do_not_use_up_the_tries_of_the_end(tmp_pat
 
 async def test_a_request_of_another_account_fails_that_job_only(tmp_path: Path) -> None:
     async with running_engine(tmp_path) as engine:
-        job = await engine.scheduler.enqueue(make_job())
+        job = await engine.scheduler.enqueue(new_job())
         await engine.wait_state(job.id, JobState.IN_QUEUE)
         engine.fake.inject(Fault.http(403, endpoint="result", error_code=403001, times=None))
         failed = await engine.wait_final(job.id)
@@ -406,10 +408,12 @@ async def test_a_picture_link_about_to_expire_is_refreshed_before_submission(tmp
         return {url: url.replace("hm=aa", "hm=fresh") for url in urls}
 
     async with running_engine(tmp_path, refresh_urls=refresh) as engine:
-        job = make_job()
-        image = dataclasses.replace(job.request.image, url=old_url)
+        made = make_job()
+        image = dataclasses.replace(made.request.image, url=old_url)
         job = await engine.scheduler.enqueue(
-            dataclasses.replace(job, request=dataclasses.replace(job.request, image=image))
+            lambda job_id: dataclasses.replace(
+                made, id=job_id, request=dataclasses.replace(made.request, image=image)
+            )
         )
         await engine.wait_state(job.id, JobState.IN_QUEUE)
         assert asked == [[old_url]]
@@ -419,7 +423,7 @@ async def test_a_picture_link_about_to_expire_is_refreshed_before_submission(tmp
 
 async def test_a_wrong_api_base_pauses_submissions_and_keeps_the_job(tmp_path: Path) -> None:
     async with running_engine(tmp_path, api_base_suffix="/typo") as engine:
-        job = await engine.scheduler.enqueue(make_job())
+        job = await engine.scheduler.enqueue(new_job())
         await engine.listener.wait_for(lambda: engine.health.degraded)
         await engine.listener.wait_for(
             lambda: engine.listener.history[job.id][-2:] == [JobState.SUBMITTING, JobState.QUEUED]
@@ -432,11 +436,11 @@ async def test_after_a_failed_submission_only_one_job_probes_runcomfy(tmp_path: 
     async with running_engine(tmp_path, max_active=4, start_loops=False) as engine:
         engine.fake.inject(Fault.http(502, endpoint="submit", times=None))
         for user in range(6):
-            await engine.scheduler.enqueue(make_job(user_id=user))
+            await engine.scheduler.enqueue(new_job(user_id=user))
         await engine.scheduler._fill_slots()
         await engine.fake.wait_for_requests("submit", 4)  # before anything failed, four went out together
         await asyncio.gather(*engine.scheduler._submissions)
-        engine.scheduler._not_before = None  # the pause is over
+        engine.health.not_before = None  # the pause is over
         await engine.scheduler._fill_slots()
         assert len(engine.scheduler._launching) == 1
         await asyncio.gather(*engine.scheduler._submissions)
@@ -449,7 +453,7 @@ async def test_a_probe_while_the_service_is_down_respects_the_active_limit(tmp_p
         await engine.store.save(
             running.moved_to(JobState.SUBMITTING).moved_to(JobState.IN_QUEUE, request_id="r")
         )
-        await engine.scheduler.enqueue(make_job(user_id=2))
+        await engine.scheduler.enqueue(new_job(user_id=2))
         engine.health.trip("AuthenticationError", datetime.now(UTC) - timedelta(minutes=5))
         assert engine.health.may_submit(datetime.now(UTC))
         await engine.scheduler._fill_slots()

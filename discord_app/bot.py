@@ -10,8 +10,6 @@ import aiohttp
 import discord
 from discord.ext import commands
 
-from bot.command_sync import sync_if_changed
-from bot.events import JobLocks
 from bot.jobs import JobState
 from bot.presenter import Presenter
 from bot.scheduler import Scheduler
@@ -20,7 +18,12 @@ from bot.services import JobServices
 from bot.settings import Settings
 from bot.store import JobStore
 from bot.tracker import Tracker
+from bot.transitions import JobWriter
 from client.api import RunComfyClient
+from cogs.attachment_links import refresh_attachment_urls
+from cogs.replies import DiscordReplies
+from cogs.translator import CommandTranslator
+from discord_app.command_sync import sync_if_changed
 
 log = logging.getLogger(__name__)
 
@@ -39,24 +42,21 @@ class AnimateBot(commands.Bot):
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
         )
-        from cogs.attachment_links import refresh_attachment_urls
-        from cogs.replies import DiscordReplies
-
         self.settings = settings
         self.store = store
         self.api = api
         self.http_session = http
-        self.locks = JobLocks()
+        self.writer = JobWriter(store)
         self.health = ServiceHealth()
         self.presenter = Presenter(
             store,
-            DiscordReplies(self, http),
-            self.locks,
+            self.writer,
+            DiscordReplies(self, http, clock=self.writer.clock),
             self.health,
             edit_interval_s=settings.edit_interval_s,
             queue_positions=lambda: self.scheduler.queue_positions(),
         )
-        services = JobServices(store, api, self.presenter, self.locks, self.health)
+        services = JobServices(store, self.writer, api, self.health)
         self.tracker = Tracker(
             services,
             poll_min_s=settings.poll_min_s,
@@ -76,8 +76,6 @@ class AnimateBot(commands.Bot):
         """Set when a loop of the engine died; the process then exits with a failure code."""
 
     async def setup_hook(self) -> None:
-        from cogs.translator import CommandTranslator
-
         await self.tree.set_translator(CommandTranslator())
         for extension in EXTENSIONS:
             await self.load_extension(extension)

@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
-from bot.fairness import fair_order, queue_positions
 from bot.jobs import ImageRef, Job, JobRequest, ReplyTarget
+from bot.queue_policy import fair_order, queue_positions
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
