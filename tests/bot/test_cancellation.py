@@ -16,6 +16,7 @@ from bot.store import JobStore, open_store
 from bot.transitions import JobWriter
 from client.api import RunComfyClient
 from client.models import CancelOutcome
+from tests.bot.engine_harness import new_job, running_engine
 from tests.store.jobs_for_tests import minimal_job
 
 
@@ -115,3 +116,47 @@ async def test_refusal_checks_the_member_and_the_server(store: JobStore) -> None
     assert await cancel.refusal(job.id, member(8, 1)) is CancelResult.NOT_PERMITTED
     assert await cancel.refusal(job.id, member(7, 2)) is CancelResult.NOT_FOUND
     assert await cancel.refusal("deadbeef", member(7, 1)) is CancelResult.NOT_FOUND
+
+
+async def test_cancel_in_our_queue_makes_no_api_call(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, max_active=1) as engine:
+        blocker = await engine.scheduler.enqueue(new_job(user_id=1))
+        await engine.wait_state(blocker.id, JobState.IN_QUEUE)
+        waiting = await engine.scheduler.enqueue(new_job(user_id=2))
+        assert await engine.scheduler.cancel(waiting.id, by_user_id=2) is CancelResult.CANCELLED_LOCALLY
+        cancelled = await engine.wait_final(waiting.id)
+        assert cancelled.cancel_place is CancelPlace.LOCAL
+        assert len(engine.fake.requests_to("submit")) == 1
+        assert engine.fake.requests_to("cancel") == []
+
+
+async def test_cancel_while_queued_at_runcomfy_cancels_there(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        job = await engine.scheduler.enqueue(new_job())
+        submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
+        assert await engine.scheduler.cancel(job.id, by_user_id=99) is CancelResult.CANCELLED_AT_RUNCOMFY
+        cancelled = await engine.wait_final(job.id)
+        assert cancelled.cancel_place is CancelPlace.RUNCOMFY
+        assert cancelled.cancelled_by == 99
+        assert engine.fake.jobs[submitted.request_id or ""].status == "cancelled"
+
+
+async def test_a_generating_job_cannot_be_cancelled_and_no_call_is_wasted(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        job = await engine.scheduler.enqueue(new_job())
+        submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
+        engine.fake.advance(submitted.request_id or "")
+        await engine.wait_state(job.id, JobState.IN_PROGRESS)
+        assert await engine.scheduler.cancel(job.id, by_user_id=7) is CancelResult.ALREADY_RUNNING
+        assert engine.fake.requests_to("cancel") == []
+        assert (await engine.stored(job.id)).state is JobState.IN_PROGRESS
+
+
+async def test_runcomfy_refusing_a_cancel_marks_the_job_generating(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        job = await engine.scheduler.enqueue(new_job())
+        submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
+        engine.fake.set_state(submitted.request_id or "", "in_progress")
+        assert await engine.scheduler.cancel(job.id, by_user_id=7) is CancelResult.ALREADY_RUNNING
+        assert len(engine.fake.requests_to("cancel")) == 1
+        assert (await engine.stored(job.id)).state is JobState.IN_PROGRESS

@@ -12,6 +12,7 @@ import pytest
 from bot.jobs import FailureReason, Job, JobState
 from bot.store import JobStore, open_store
 from bot.transitions import JobWriter
+from tests.bot.engine_harness import new_job, running_engine
 from tests.store.jobs_for_tests import minimal_job
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -135,3 +136,13 @@ async def test_concurrent_changes_of_one_job_each_see_the_other(store: JobStore)
     assert stored.version == 3
     assert stored.cancel_requested_by == 1
     assert stored.reply_final
+
+
+async def test_a_clashing_short_id_gets_a_fresh_one(tmp_path: Path) -> None:
+    minted = iter(["0000000a", "0000000a", "0000000b"])
+    async with running_engine(tmp_path, start_loops=False, new_id=lambda: next(minted)) as engine:
+        first = await engine.scheduler.enqueue(new_job())
+        second = await engine.scheduler.enqueue(new_job(user_id=8))
+        assert second.id != first.id
+        assert (await engine.stored(first.id)).user_id == 7
+        assert (await engine.stored(second.id)).user_id == 8
