@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Self
 
+from client.models import DEFAULT_DURATION, DEFAULT_RESOLUTION
+
 INTERACTION_TOKEN_LIFETIME = timedelta(minutes=15)
 
 
@@ -111,8 +113,8 @@ class JobRequest:
     prompt: str
     image: ImageRef
     last_frame: ImageRef | None = None
-    resolution: str = "480p"
-    duration: int = 5
+    resolution: str = DEFAULT_RESOLUTION
+    duration: int = DEFAULT_DURATION
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,16 +8,11 @@ from __future__ import annotations
 
 from bot.cancellation import CancelResult
 from bot.i18n import LANGUAGES, Lang, catalog, shorten, t
-from bot.input_check import (
-    DURATIONS,
-    MAX_ASPECT_RATIO_TEXT,
-    MAX_PROMPT_CHARS,
-    MIN_ASPECT_RATIO_TEXT,
-    RESOLUTIONS,
-)
+from bot.input_check import MAX_ASPECT_RATIO_TEXT, MIN_ASPECT_RATIO_TEXT
 from bot.jobs import Job, JobState
 from bot.render import failure_summary
 from client.image_rules import MAX_FILE_BYTES, MAX_SIDE_PX, MIN_SIDE_PX
+from client.models import DURATIONS, PROMPT_MAX_CHARS, RESOLUTIONS
 
 CONTENT_LIMIT = 2000
 COMMAND_DESCRIPTION_LIMIT = 100
@@ -41,7 +36,7 @@ def help_text(locale: str | None) -> str:
     text = t(
         locale,
         "help.text",
-        max_prompt=MAX_PROMPT_CHARS,
+        max_prompt=PROMPT_MAX_CHARS,
         resolutions=", ".join(RESOLUTIONS),
         durations=", ".join(str(d) for d in DURATIONS),
         min_side=MIN_SIDE_PX,

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import texts
-from bot.input_check import DURATIONS, check_animate_input, describe_all
+from bot.input_check import check_animate_input, describe_all
 from bot.jobs import INTERACTION_TOKEN_LIFETIME, ImageRef, Job, JobRequest, ReplyTarget
+from client.models import DEFAULT_DURATION, DEFAULT_RESOLUTION, DURATIONS, PROMPT_MAX_CHARS, Resolution
 from cogs.cancel_button import CancelButtonItem
 from cogs.translator import text
 
@@ -64,10 +65,10 @@ class Animate(commands.Cog):
         self,
         interaction: discord.Interaction,
         image: discord.Attachment,
-        prompt: app_commands.Range[str, 1, 1900],
+        prompt: app_commands.Range[str, 1, PROMPT_MAX_CHARS],
         last_frame: discord.Attachment | None = None,
-        resolution: Literal["480p", "720p", "1080p"] = "480p",
-        duration: int = 5,
+        resolution: Resolution = DEFAULT_RESOLUTION,
+        duration: int = DEFAULT_DURATION,
     ) -> None:
         locale = locale_of(interaction)
         if interaction.guild_id is None or interaction.channel_id is None:
@@ -127,8 +128,8 @@ class Animate(commands.Cog):
                 image_ref(getattr(namespace, "image", None)),
                 getattr(namespace, "prompt", None),
                 image_ref(getattr(namespace, "last_frame", None)),
-                str(getattr(namespace, "resolution", None) or "480p"),
-                int(getattr(namespace, "duration", None) or 5),
+                str(getattr(namespace, "resolution", None) or DEFAULT_RESOLUTION),
+                int(getattr(namespace, "duration", None) or DEFAULT_DURATION),
             )
             if not check.ok:
                 await answer_privately(interaction, describe_all(check, locale))
