@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import cast
-
-import pytest
 
 from bot.access import Actor
 from bot.cancellation import Cancellation, CancelResult
 from bot.jobs import CancelPlace, Job, JobState
-from bot.store import JobStore, open_store
+from bot.store import JobStore
 from bot.transitions import JobWriter
 from client.api import RunComfyClient
 from client.models import CancelOutcome
@@ -33,15 +30,6 @@ class HeldCancel:
         self.asked.set()
         await self.answer.wait()
         return CancelOutcome(request_id=request_id, outcome="cancelled")
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[JobStore]:
-    opened = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'jobs.sqlite3'}")
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def stored_in(writer: JobWriter, state: JobState) -> Job:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from bot.jobs import FailureReason, Job, JobState
-from bot.store import JobStore, open_store
+from bot.store import JobStore
 from bot.transitions import JobWriter
 from tests.bot.engine_harness import new_job, running_engine
 from tests.store.jobs_for_tests import minimal_job
@@ -30,15 +27,6 @@ class Heard:
 
     def queue_changed(self) -> None:
         self.log.append(f"{self.name}:queue")
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[JobStore]:
-    opened = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'jobs.sqlite3'}")
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 def built(job_id: str) -> Job:
