@@ -18,6 +18,7 @@ from bot.queue_policy import Member, free_slots, member_of, next_to_submit, queu
 from bot.recovery import recover
 from bot.services import JobServices
 from bot.submission import Submission, UrlRefresher
+from bot.transitions import NewJob
 from bot.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,8 @@ class Scheduler:
         self._last_served: dict[Member, datetime] = {}
         self._stopping = False
 
-    async def enqueue(self, build: Callable[[str], Job]) -> Job:
-        """Store ``build(job_id)`` in the queue under a freshly minted id."""
+    async def enqueue(self, build: NewJob) -> Job:
+        """Store ``build(job_id, now)`` in the queue under a freshly minted id."""
         stored = await self._writer.create(build)
         self.wake()
         return stored

@@ -29,6 +29,9 @@ when nothing is to change."""
 
 Clock = Callable[[], datetime]
 
+NewJob = Callable[[str, datetime], Job]
+"""Builds a new job from the id the writer minted and the time it is created."""
+
 
 class JobListener(Protocol):
     def job_changed(self, job: Job) -> None:
@@ -77,16 +80,16 @@ class JobWriter:
     def add_listener(self, listener: JobListener) -> None:
         self._listeners.append(listener)
 
-    async def create(self, build: Callable[[str], Job]) -> Job:
-        """Store ``build(job_id)`` under a freshly minted id (another one when an older job holds it)."""
+    async def create(self, build: NewJob) -> Job:
+        """Store ``build(job_id, now)`` under a freshly minted id (another one when an older job holds it)."""
         for _ in range(ID_ATTEMPTS - 1):
             try:
-                stored = await self._store.create(build(self._new_id()))
+                stored = await self._store.create(build(self._new_id(), self.clock()))
                 break
             except JobExistsError as clash:
                 log.info("job id %s is taken; minting another", clash.job_id)
         else:
-            stored = await self._store.create(build(self._new_id()))
+            stored = await self._store.create(build(self._new_id(), self.clock()))
         self._tell(None, stored)
         return stored
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -98,7 +99,7 @@ class Animate(commands.Cog):
             upload_limit=interaction.filesize_limit,
         )
 
-        def new_job(job_id: str) -> Job:
+        def new_job(job_id: str, now: datetime) -> Job:
             return Job(
                 id=job_id,
                 guild_id=guild_id,
@@ -107,6 +108,8 @@ class Animate(commands.Cog):
                 locale=locale,
                 request=request,
                 reply=reply,
+                created_at=now,
+                updated_at=now,
             )
 
         try:

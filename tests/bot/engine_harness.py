@@ -20,7 +20,7 @@ from bot.services import JobServices
 from bot.store import JobStore, open_store
 from bot.submission import UrlRefresher
 from bot.tracker import Tracker
-from bot.transitions import JobWriter
+from bot.transitions import JobWriter, NewJob
 from client.api import RunComfyClient
 from client.fake import FakeConfig, FakeRunComfy
 from tests.store.jobs_for_tests import minimal_job
@@ -156,10 +156,10 @@ def make_job(user_id: int = 7, *, guild_id: int = 1, prompt: str = "the cat yawn
     )
 
 
-def new_job(user_id: int = 7, **kwargs: Any) -> Callable[[str], Job]:
+def new_job(user_id: int = 7, **kwargs: Any) -> NewJob:
     """What :meth:`Scheduler.enqueue` takes: :func:`make_job` under the id the write path mints."""
     job = make_job(user_id, **kwargs)
-    return lambda job_id: replace(job, id=job_id)
+    return lambda job_id, _now: replace(job, id=job_id)
 
 
 @asynccontextmanager

@@ -33,7 +33,7 @@ class HeldCancel:
 
 
 async def stored_in(writer: JobWriter, state: JobState) -> Job:
-    job = await writer.create(lambda job_id: minimal_job(job_id, guild_id=1, user_id=7))
+    job = await writer.create(lambda job_id, now: minimal_job(job_id, created_at=now, guild_id=1, user_id=7))
     if state is JobState.QUEUED:
         return job
     written = await writer.apply(
@@ -81,7 +81,7 @@ async def test_a_job_in_our_queue_is_cancelled_without_calling_runcomfy(store: J
 async def test_a_cancel_during_the_post_is_promised(store: JobStore) -> None:
     writer, api = JobWriter(store), HeldCancel()
     released: list[str] = []
-    job = await writer.create(lambda job_id: minimal_job(job_id))
+    job = await writer.create(lambda job_id, now: minimal_job(job_id, created_at=now))
     await writer.apply(job.id, lambda j, now: j.moved_to(JobState.SUBMITTING, at=now))
     assert await cancellation(store, writer, api, released).cancel(job.id, 9) is CancelResult.WILL_CANCEL
     promised = await store.get(job.id)

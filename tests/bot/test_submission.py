@@ -84,7 +84,7 @@ async def test_a_picture_link_about_to_expire_is_refreshed_before_submission(tmp
         made = make_job()
         image = dataclasses.replace(made.request.image, url=old_url)
         job = await engine.scheduler.enqueue(
-            lambda job_id: dataclasses.replace(
+            lambda job_id, _now: dataclasses.replace(
                 made, id=job_id, request=dataclasses.replace(made.request, image=image)
             )
         )

@@ -29,8 +29,8 @@ class Heard:
         self.log.append(f"{self.name}:queue")
 
 
-def built(job_id: str) -> Job:
-    return minimal_job(job_id)
+def built(job_id: str, now: datetime) -> Job:
+    return minimal_job(job_id, created_at=now)
 
 
 async def test_create_mints_the_id_and_tells_every_listener_in_order(store: JobStore) -> None:
