@@ -2,11 +2,51 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from bot.jobs import FailureReason, JobState
-from bot.presenter import GIVE_UP_AFTER
-from tests.bot.engine_harness import new_job, running_engine
+from bot.jobs import CancelPlace, FailureReason, JobState
+from bot.presenter import GIVE_UP_AFTER, Presenter
+from bot.service_health import ServiceHealth
+from bot.store import JobStore
+from bot.transitions import JobWriter
+from tests.bot.engine_harness import RecordingReplies, WatchingListener, new_job, running_engine
+
+
+async def test_the_presenter_alone_shows_a_job_and_its_end_and_every_listener_hears_its_saves(
+    store: JobStore,
+) -> None:
+    listener, replies = WatchingListener(), RecordingReplies()
+    writer = JobWriter(store, listeners=[listener])
+
+    async def queue_positions() -> dict[str, int]:
+        return {}
+
+    presenter = Presenter(
+        store, writer, replies, ServiceHealth(), edit_interval_s=0.0, queue_positions=queue_positions
+    )
+    loop = asyncio.create_task(presenter.run())
+    try:
+        job = await writer.create(new_job())
+        async with replies.changed:
+            await replies.changed.wait_for(lambda: bool(replies.cards(job.id)))
+        await writer.apply(
+            job.id,
+            lambda j, now: j.moved_to(
+                JobState.CANCELLED, at=now, cancelled_by=7, cancel_place=CancelPlace.LOCAL
+            ),
+        )
+        await listener.wait_for(lambda: listener.latest[job.id].reply_final)
+        assert replies.announced == [job.id]
+        stored = await store.get(job.id)
+        assert stored is not None
+        assert stored.reply_final
+        assert stored.reply.message_id == 4242  # where the reply lives was saved, and heard
+        assert listener.latest[job.id] == stored
+    finally:
+        await presenter.stop()
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
 
 
 async def test_a_failing_reply_edit_is_retried_until_shown(tmp_path: Path) -> None:
