@@ -98,16 +98,11 @@ class Tracker:
         self._running: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
-        self.calls = 0
 
     def track(self, job: Job) -> None:
         if job.id not in self._follows:
             self._follows[job.id] = _Follow(job.id, self._clock())
             self._wake()
-
-    @property
-    def followed(self) -> int:
-        return len(self._follows)
 
     async def run(self) -> None:
         await self._wake.run(self._pass)
@@ -162,7 +157,6 @@ class Tracker:
             await self._give_up(job)
             return True
         try:
-            self.calls += 1
             result = await self._api.result(job.request_id)
         except NotFoundError:
             return await self._update(job_id, _lost)
