@@ -113,7 +113,7 @@ class Animate(commands.Cog):
             )
 
         try:
-            job = await self.bot.scheduler.enqueue(new_job)
+            job = await self.bot.engine.scheduler.enqueue(new_job)
         except Exception:
             log.exception("a job of user %s could not be stored", interaction.user.id)
             await interaction.edit_original_response(content=texts.service_unavailable(locale))

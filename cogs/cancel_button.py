@@ -32,12 +32,12 @@ async def handle_cancel_click(interaction: discord.Interaction, job_id: str) -> 
     bot = cast("AnimateBot", interaction.client)
     locale = str(interaction.locale)
     actor = actor_of(interaction)
-    refused = await bot.scheduler.cancellation.refusal(job_id, actor)
+    refused = await bot.engine.scheduler.cancellation.refusal(job_id, actor)
     if refused is not None:
         await interaction.response.send_message(texts.cancel_outcome(locale, refused), ephemeral=True)
         return
     await interaction.response.defer(ephemeral=True, thinking=True)
-    result = await bot.scheduler.cancel(job_id, actor.user_id)
+    result = await bot.engine.scheduler.cancel(job_id, actor.user_id)
     await interaction.followup.send(texts.cancel_outcome(locale, result), ephemeral=True)
 
 

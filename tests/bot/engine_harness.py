@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.engine import EnginePace, JobEngine
 from bot.jobs import Job, JobState, ReplyTarget, new_job_id
 from bot.presenter import Presenter
 from bot.render import Card
 from bot.scheduler import Scheduler
 from bot.service_health import ServiceHealth
-from bot.services import JobServices
 from bot.store import JobStore, open_store
 from bot.submission import UrlRefresher
 from bot.tracker import Tracker
@@ -116,6 +116,7 @@ class Engine:
     replies: RecordingReplies
     listener: WatchingListener
     health: ServiceHealth
+    core: JobEngine
 
     async def wait_state(self, job_id: str, state: JobState, timeout: float = 5.0) -> Job:  # noqa: ASYNC109
         await self.listener.wait_for(
@@ -190,47 +191,39 @@ async def running_engine(
         backoff_cap_s=0.05,
     )
     listener, replies = WatchingListener(), RecordingReplies()
-    writer = JobWriter(store, listeners=[listener], new_id=new_id)
     health = ServiceHealth(
         cooldown=timedelta(seconds=service_cooldown_s), first_hold=timedelta(seconds=first_pause_s)
     )
-    services = JobServices(store, writer, api, health)
-    tracker = Tracker(
-        services,
-        poll_min_s=0.02,
-        poll_max_s=0.1,
-        job_max_s=job_max_s,
-        on_released=lambda: scheduler.wake(),
-    )
-    scheduler = Scheduler(
-        services,
-        max_active=max_active,
-        on_submitted=tracker.track,
+    core = JobEngine(
+        store,
+        api,
+        replies,
+        EnginePace(
+            max_active=max_active,
+            poll_min_s=0.02,
+            poll_max_s=0.1,
+            job_max_s=job_max_s,
+            edit_interval_s=0.0,
+            refresh_running_s=60,
+            retry_base_s=0.01,
+        ),
+        writer=JobWriter(store, listeners=[listener], new_id=new_id),
+        health=health,
         refresh_urls=refresh_urls,
     )
-    presenter = Presenter(
-        store,
-        writer,
-        replies,
-        health,
-        edit_interval_s=0.0,
-        refresh_running_s=60,
-        retry_base_s=0.01,
-        queue_positions=lambda: scheduler.queue_positions(),
+    engine = Engine(
+        store, fake, api, core.scheduler, core.tracker, core.presenter, replies, listener, health, core
     )
-    engine = Engine(store, fake, api, scheduler, tracker, presenter, replies, listener, health)
     tasks: list[asyncio.Task[None]] = []
     try:
         async with api:
             if start_loops:
-                tasks = [asyncio.create_task(loop.run()) for loop in (scheduler, tracker, presenter)]
+                tasks = [asyncio.create_task(loop()) for loop in core.loops().values()]
             try:
                 yield engine
             finally:
                 # Stop everything that may still call RunComfy before the client closes.
-                await scheduler.stop(grace_s=2)
-                await tracker.stop()
-                await presenter.stop()
+                await core.stop(grace_s=2)
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
