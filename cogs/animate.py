@@ -1,4 +1,4 @@
-"""/animate and its Cancel button: translate between Discord and the core, nothing more."""
+"""/animate: translate between Discord and the core, nothing more (its button: cogs/cancel_button.py)."""
 
 from __future__ import annotations
 
