@@ -124,11 +124,13 @@ class JobWriter:
         return lock
 
     def _tell(self, before: Job | None, after: Job) -> None:
-        moved_queue = (before is None or before.state is not after.state) and JobState.QUEUED in (
-            after.state,
-            before.state if before is not None else None,
-        )
         for listener in self._listeners:
             listener.job_changed(after)
-        if moved_queue:
+        if _moves_through_queue(before, after):
             self.queue_changed()
+
+
+def _moves_through_queue(before: Job | None, after: Job) -> bool:
+    """The job entered or left the bot's own queue, so the places of the others in line may have moved."""
+    was_queued = before is not None and before.state is JobState.QUEUED
+    return was_queued is not (after.state is JobState.QUEUED)
