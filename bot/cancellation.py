@@ -14,6 +14,7 @@ from bot.access import Actor, belongs_here, may_cancel
 from bot.backoff import Backoff
 from bot.jobs import CancelPlace, Job, JobState
 from bot.store import JobStore
+from bot.tasks import TaskSet
 from bot.transitions import JobWriter
 from client.api import RunComfyClient
 from client.errors import RunComfyError
@@ -85,7 +86,7 @@ class Cancellation:
         self._writer = writer
         self._api = api
         self._on_released = on_released
-        self._retries: set[asyncio.Task[None]] = set()
+        self._retries = TaskSet()
         self._stopping = False
 
     async def refusal(self, job_id: str, actor: Actor) -> CancelResult | None:
@@ -133,10 +134,7 @@ class Cancellation:
 
     async def stop(self) -> None:
         self._stopping = True
-        for task in self._retries:
-            task.cancel()
-        if self._retries:
-            await asyncio.wait(self._retries)
+        await self._retries.cancel()
 
     async def _retry(self, job_id: str, by_user_id: int) -> None:
         for wait_s in CANCEL_BACKOFF.waits(CANCEL_RETRIES):
@@ -148,6 +146,4 @@ class Cancellation:
         if self._stopping:
             work.close()
             return
-        task = asyncio.create_task(work, name=f"cancel-{job_id}")
-        self._retries.add(task)
-        task.add_done_callback(self._retries.discard)
+        self._retries.start(work, name=f"cancel-{job_id}")

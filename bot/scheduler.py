@@ -7,7 +7,6 @@ Each job is sent by :class:`bot.submission.Submission`; cancels go through
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -18,6 +17,7 @@ from bot.queue_policy import Member, free_slots, member_of, next_to_submit, queu
 from bot.recovery import recover
 from bot.services import JobServices
 from bot.submission import Submission, UrlRefresher
+from bot.tasks import TaskSet
 from bot.transitions import NewJob
 from bot.wakeup import Wakeup
 
@@ -54,7 +54,7 @@ class Scheduler:
             on_accepted=on_submitted,
             refresh_urls=refresh_urls,
         )
-        self._submissions: set[asyncio.Task[None]] = set()
+        self._submissions = TaskSet()
         self._launching: set[str] = set()
         self._last_served: dict[Member, datetime] = {}
         self._stopping = False
@@ -83,8 +83,7 @@ class Scheduler:
         """Stop taking jobs and let submissions already in flight record their outcome."""
         self._stopping = True
         self.wake()
-        if self._submissions:
-            await asyncio.wait(self._submissions, timeout=grace_s)
+        await self._submissions.settle(grace_s)
         await self.cancellation.stop()
 
     async def _pass(self) -> float | None:
@@ -119,9 +118,7 @@ class Scheduler:
         for job in next_to_submit(queued, self._last_served, free=free, launching=self._launching):
             self._launching.add(job.id)
             self._last_served[member_of(job)] = now
-            task = asyncio.create_task(self._submit(job.id), name=f"submit-{job.id}")
-            self._submissions.add(task)
-            task.add_done_callback(self._submissions.discard)
+            self._submissions.start(self._submit(job.id), name=f"submit-{job.id}")
 
     async def _submit(self, job_id: str) -> None:
         try:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from bot.backoff import Backoff
 from bot.jobs import CancelPlace, FailureReason, Job, JobState
 from bot.services import JobServices
+from bot.tasks import TaskSet
 from bot.transitions import Transition
 from bot.wakeup import Wakeup
 from client.api import POLL_GROWTH
@@ -96,7 +97,7 @@ class Tracker:
         self._wake = Wakeup()
         self._polls = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
         self._running: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet()
         self._stopping = False
 
     def track(self, job: Job) -> None:
@@ -114,18 +115,13 @@ class Tracker:
         for follow in list(self._follows.values()):
             if follow.due <= now and follow.job_id not in self._running:
                 self._running.add(follow.job_id)
-                task = asyncio.create_task(self._poll(follow), name=f"poll-{follow.job_id}")
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._tasks.start(self._poll(follow), name=f"poll-{follow.job_id}")
         return self._seconds_to_next_due()
 
     async def stop(self) -> None:
         self._stopping = True
         self._wake()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.wait(self._tasks)
+        await self._tasks.cancel()
 
     def _seconds_to_next_due(self) -> float:
         waiting = [f.due for f in self._follows.values() if f.job_id not in self._running]
