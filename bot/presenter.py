@@ -97,7 +97,6 @@ class Presenter:
         self._replies: dict[str, _Reply] = {}
         self._queue_dirty = True
         self._wake = Wakeup()
-        self._stopping = False
         writer.add_listener(self)
 
     def job_changed(self, job: Job) -> None:
@@ -118,17 +117,15 @@ class Presenter:
     async def run(self) -> None:
         await self._wake.run(self._pass)
 
-    async def _pass(self) -> float | None:
-        if self._stopping:
-            return None
+    async def _pass(self) -> float:
         if self._queue_dirty:
             self._queue_dirty = False
             try:
                 await self._refresh_positions()
             except Exception:
                 log.exception("could not read the queue")
-        if self._stopping:
-            return None
+        if self._wake.stopped:
+            return 0.0
         now = self._clock()
         for reply in list(self._replies.values()):
             self._mark_running_stale(reply, now)
@@ -139,8 +136,7 @@ class Presenter:
     async def stop(self, grace_s: float = 2.0) -> None:
         """Let edits under way finish for ``grace_s``, then drop the rest: every job is stored, so the
         next process shows it again."""
-        self._stopping = True
-        self._wake()
+        self._wake.stop()
         tasks = [r.task for r in self._replies.values() if r.task is not None]
         if tasks:
             _, late = await asyncio.wait(tasks, timeout=grace_s)
@@ -265,7 +261,7 @@ class Presenter:
             await self._save(reply, lambda j, now: j.with_changes(at=now, reply=target))
 
     async def _save(self, reply: _Reply, change: Transition) -> None:
-        written = await self._writer.apply(reply.job.id, change)
+        written = await self._writer.apply(reply.job.id, change, by=self)
         assert written.job is not None
         reply.job = written.job
 

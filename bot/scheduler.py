@@ -57,7 +57,6 @@ class Scheduler:
         self._submissions = TaskSet()
         self._launching: set[str] = set()
         self._last_served: dict[Member, datetime] = {}
-        self._stopping = False
 
     async def enqueue(self, build: NewJob) -> Job:
         """Store ``build(job_id, now)`` in the queue under a freshly minted id."""
@@ -81,14 +80,11 @@ class Scheduler:
 
     async def stop(self, grace_s: float = 30.0) -> None:
         """Stop taking jobs and let submissions already in flight record their outcome."""
-        self._stopping = True
-        self.wake()
+        self.wake.stop()
         await self._submissions.settle(grace_s)
         await self.cancellation.stop()
 
-    async def _pass(self) -> float | None:
-        if self._stopping:
-            return None
+    async def _pass(self) -> float:
         try:
             await self._fill_slots()
         except Exception:
@@ -102,7 +98,7 @@ class Scheduler:
 
     async def _fill_slots(self) -> None:
         now = self._clock()
-        if self._stopping or not self._health.may_submit(now):
+        if self.wake.stopped or not self._health.may_submit(now):
             return
         free = free_slots(
             max_active=self._max_active,
@@ -113,7 +109,7 @@ class Scheduler:
         if free <= 0:
             return
         queued = await self._store.queued_jobs()
-        if self._stopping:
+        if self.wake.stopped:
             return  # stop() may have returned while the queue was read
         for job in next_to_submit(queued, self._last_served, free=free, launching=self._launching):
             self._launching.add(job.id)
@@ -122,7 +118,7 @@ class Scheduler:
 
     async def _submit(self, job_id: str) -> None:
         try:
-            await self._submission.submit(job_id, lambda: self._stopping)
+            await self._submission.submit(job_id, lambda: self.wake.stopped)
         except Exception:
             log.exception("job %s: submission bookkeeping failed", job_id)
             self._health.hold(self._clock())  # whatever failed, do not spin on the same job

@@ -98,7 +98,6 @@ class Tracker:
         self._polls = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
         self._running: set[str] = set()
         self._tasks = TaskSet()
-        self._stopping = False
 
     def track(self, job: Job) -> None:
         if job.id not in self._follows:
@@ -108,9 +107,7 @@ class Tracker:
     async def run(self) -> None:
         await self._wake.run(self._pass)
 
-    async def _pass(self) -> float | None:
-        if self._stopping:
-            return None
+    async def _pass(self) -> float:
         now = self._clock()
         for follow in list(self._follows.values()):
             if follow.due <= now and follow.job_id not in self._running:
@@ -119,8 +116,7 @@ class Tracker:
         return self._seconds_to_next_due()
 
     async def stop(self) -> None:
-        self._stopping = True
-        self._wake()
+        self._wake.stop()
         await self._tasks.cancel()
 
     def _seconds_to_next_due(self) -> float:

@@ -90,11 +90,13 @@ class JobWriter:
                 log.info("job id %s is taken; minting another", clash.job_id)
         else:
             stored = await self._store.create(build(self._new_id(), self.clock()))
-        self._tell(None, stored)
+        self._tell(None, stored, None)
         return stored
 
-    async def apply(self, job_id: str, transition: Transition) -> Written:
-        """Change one job: lock, re-read, transition, save (refused if another writer saved first), tell."""
+    async def apply(self, job_id: str, transition: Transition, *, by: JobListener | None = None) -> Written:
+        """Change one job: lock, re-read, transition, save (refused if another writer saved first), tell.
+
+        ``by`` is the listener making the change: it has the result and is not told of it again."""
         async with self._lock(job_id):
             before = await self._store.get(job_id)
             if before is None:
@@ -103,7 +105,7 @@ class JobWriter:
             if wanted is None or wanted is before:
                 return Written(before, None)
             after = await self._store.save(wanted)
-        self._tell(before, after)
+        self._tell(before, after, by)
         return Written(before, after)
 
     def queue_changed(self) -> None:
@@ -123,9 +125,10 @@ class JobWriter:
             lock = self._locks[job_id] = asyncio.Lock()
         return lock
 
-    def _tell(self, before: Job | None, after: Job) -> None:
+    def _tell(self, before: Job | None, after: Job, by: JobListener | None) -> None:
         for listener in self._listeners:
-            listener.job_changed(after)
+            if listener is not by:
+                listener.job_changed(after)
         if _moves_through_queue(before, after):
             self.queue_changed()
 

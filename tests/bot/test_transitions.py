@@ -134,3 +134,13 @@ async def test_a_clashing_short_id_gets_a_fresh_one(tmp_path: Path) -> None:
         assert second.id != first.id
         assert (await engine.stored(first.id)).user_id == 7
         assert (await engine.stored(second.id)).user_id == 8
+
+
+async def test_the_listener_making_a_change_is_not_told_of_it_again(store: JobStore) -> None:
+    log: list[str] = []
+    maker, other = Heard("maker", log), Heard("other", log)
+    writer = JobWriter(store, listeners=[maker, other])
+    job = await writer.create(built)
+    log.clear()
+    await writer.apply(job.id, lambda j, now: j.with_changes(at=now, reply_final=True), by=maker)
+    assert log == ["other:job:queued"]

@@ -11,13 +11,14 @@ async def test_a_wake_during_a_pass_starts_another_without_waiting() -> None:
     wake = Wakeup()
     passes = 0
 
-    async def one_pass() -> float | None:
+    async def one_pass() -> float:
         nonlocal passes
         passes += 1
         if passes == 1:
             wake()
             return 60.0
-        return None
+        wake.stop()
+        return 60.0
 
     async with asyncio.timeout(5):
         await wake.run(one_pass)
@@ -29,13 +30,14 @@ async def test_a_wake_from_outside_ends_the_sleep() -> None:
     sleeping = asyncio.Event()
     passes = 0
 
-    async def one_pass() -> float | None:
+    async def one_pass() -> float:
         nonlocal passes
         passes += 1
         if passes == 1:
             sleeping.set()
             return 60.0
-        return None
+        wake.stop()
+        return 60.0
 
     loop = asyncio.create_task(wake.run(one_pass))
     await sleeping.wait()
