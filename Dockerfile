@@ -10,6 +10,7 @@ COPY pyproject.toml README.md ./
 COPY client ./client
 COPY bot ./bot
 COPY cogs ./cogs
+COPY discord_app ./discord_app
 RUN pip install --no-cache-dir . \
     && useradd --create-home --uid 10001 animate \
     && mkdir -p /app/data \

@@ -22,10 +22,10 @@ import discord
 from discord import app_commands
 
 from bench.poller_model import POLL_EVERY_S, Deliver, End, Keep, PolledJob, Show
-from bot.discord_endpoints import use_discord_api
 from client.api import RunComfyClient
 from client.errors import RunComfyError
 from client.models import AnimateInput
+from discord_app.endpoints import use_discord_api
 
 log = logging.getLogger("plain_poller")
 

@@ -13,8 +13,6 @@ from typing import NoReturn
 import aiohttp
 import discord
 
-from bot.app import AnimateBot
-from bot.discord_endpoints import GatewayDiscoveryError, use_discord_api
 from bot.redaction import configure_logging, redact
 from bot.settings import Settings, SettingsError, load_settings
 from bot.startup_failures import (
@@ -25,6 +23,8 @@ from bot.startup_failures import (
 )
 from bot.store import StoreUnavailableError, open_store
 from client.api import RunComfyClient
+from discord_app.bot import AnimateBot
+from discord_app.endpoints import GatewayDiscoveryError, use_discord_api
 
 log = logging.getLogger("bot")
 

@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from bot.i18n import shorten, t
 from bot.jobs import ImageRef
 from client.image_rules import MAX_FILE_BYTES, MAX_SIDE_PX, MIN_SIDE_PX, ImageRule, check_image
+from client.models import DURATIONS, PROMPT_MAX_CHARS, RESOLUTIONS
 
 ALLOWED_CONTENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
-RESOLUTIONS = ("480p", "720p", "1080p")
-DURATIONS = (5, 10)
-MAX_PROMPT_CHARS = 1900
 LAST_FRAME_IGNORED_AT = "1080p"
 # The range client.image_rules enforces in integers (2/5 < width/height < 5/2), as members read it.
 MIN_ASPECT_RATIO_TEXT = "0.4"
@@ -105,7 +103,7 @@ def check_animate_input(
         problems.extend(_picture_problems(last_frame, Picture.LAST_FRAME))
     if prompt is None or not prompt.strip():
         problems.append(Problem(ProblemKind.PROMPT_MISSING))
-    elif len(prompt) > MAX_PROMPT_CHARS:
+    elif len(prompt) > PROMPT_MAX_CHARS:
         problems.append(Problem(ProblemKind.PROMPT_TOO_LONG, prompt_length=len(prompt)))
     if resolution not in RESOLUTIONS:
         problems.append(Problem(ProblemKind.BAD_RESOLUTION, value=resolution))
@@ -158,7 +156,7 @@ def describe(item: Problem | Note, locale: str | None) -> str:
             params["max_mb"] = MAX_FILE_BYTES // _BYTES_PER_MB
         case ProblemKind.PROMPT_TOO_LONG:
             params["length"] = item.prompt_length
-            params["max_length"] = MAX_PROMPT_CHARS
+            params["max_length"] = PROMPT_MAX_CHARS
         case ProblemKind.BAD_RESOLUTION:
             params["value"] = shorten(item.value or "", _MAX_ECHOED_VALUE_CHARS)
             params["allowed"] = ", ".join(RESOLUTIONS)

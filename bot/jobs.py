@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Self
 
+from client.models import DEFAULT_DURATION, DEFAULT_RESOLUTION
+
 INTERACTION_TOKEN_LIFETIME = timedelta(minutes=15)
 
 
@@ -111,8 +113,8 @@ class JobRequest:
     prompt: str
     image: ImageRef
     last_frame: ImageRef | None = None
-    resolution: str = "480p"
-    duration: int = 5
+    resolution: str = DEFAULT_RESOLUTION
+    duration: int = DEFAULT_DURATION
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,13 +186,9 @@ class Job:
         stamps.update(changes)
         return dataclasses.replace(self, state=state, **stamps)  # type: ignore[arg-type]
 
-    def with_changes(self, **changes: object) -> Self:
-        """A copy with bookkeeping fields changed and the state kept."""
-        return dataclasses.replace(self, updated_at=utcnow(), **changes)  # type: ignore[arg-type]
+    def with_changes(self, *, at: datetime | None = None, **changes: object) -> Self:
+        """A copy with bookkeeping fields changed and the state kept, stamped with the time of the change."""
+        return dataclasses.replace(self, updated_at=at or utcnow(), **changes)  # type: ignore[arg-type]
 
     def failed(self, reason: FailureReason, detail: str | None = None, *, at: datetime | None = None) -> Self:
         return self.moved_to(JobState.FAILED, at=at, failure_reason=reason, failure_detail=detail)
-
-    @property
-    def short_id(self) -> str:
-        return self.id

@@ -10,24 +10,27 @@ large) before it becomes ``delivered``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.events import JobLocks
-from bot.jobs import FailureReason, Job, JobState, ReplyTarget, utcnow
+from bot.backoff import Backoff
+from bot.jobs import FailureReason, Job, JobState, ReplyTarget
 from bot.render import Card, render_card
 from bot.service_health import ServiceHealth
 from bot.store import JobStore
+from bot.transitions import JobWriter, Transition
+from bot.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
 # A reply Discord keeps refusing (the channel deleted, the bot removed) is given up after this many tries,
 # about seven minutes with the growing pause between them; the job itself is stored either way.
 GIVE_UP_AFTER = 10
+RETRY_CAP = 12
+"""The pause between tries grows from ``retry_base_s`` to this many times it."""
 
 
 class DeliveryError(Exception):
@@ -63,38 +66,38 @@ class _Reply:
     task: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
+def _final(job: Job, now: datetime) -> Job:
+    """The reply shows the end and the member was told: nothing is left to do for this job."""
+    return job.with_changes(at=now, reply_final=True)
+
+
 class Presenter:
     def __init__(
         self,
         store: JobStore,
+        writer: JobWriter,
         port: ReplyPort,
-        locks: JobLocks,
         health: ServiceHealth,
         *,
         edit_interval_s: float,
         queue_positions: Callable[[], Awaitable[dict[str, int]]],
         refresh_running_s: float = 10.0,
         retry_base_s: float = 5.0,
-        clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        """Listens to ``writer`` (it registers itself) and writes through it."""
         self._store = store
+        self._writer = writer
         self._port = port
-        self._locks = locks
         self._health = health
         self._edit_interval = timedelta(seconds=edit_interval_s)
         self._refresh_running = timedelta(seconds=refresh_running_s)
-        self._retry_base = timedelta(seconds=retry_base_s)
+        self._retry = Backoff(timedelta(seconds=retry_base_s), timedelta(seconds=retry_base_s * RETRY_CAP))
         self._queue_positions = queue_positions
-        self._clock = clock
+        self._clock = writer.clock
         self._replies: dict[str, _Reply] = {}
-        self._saved_observers: list[Callable[[Job], None]] = []
         self._queue_dirty = True
-        self._wake = asyncio.Event()
-        self._stopping = False
-
-    def observe_saves(self, observer: Callable[[Job], None]) -> None:
-        """Call ``observer`` with every job this presenter saves (delivered, reply moved, reply final)."""
-        self._saved_observers.append(observer)
+        self._wake = Wakeup()
+        writer.add_listener(self)
 
     def job_changed(self, job: Job) -> None:
         reply = self._replies.get(job.id)
@@ -105,36 +108,35 @@ class Presenter:
                 reply.failures = 0  # an end state gets its own full count of tries
             reply.job = job
         reply.dirty = True
-        self._wake.set()
+        self._wake()
 
     def queue_changed(self) -> None:
         self._queue_dirty = True
-        self._wake.set()
+        self._wake()
 
     async def run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()  # before the pass: a change during it must start another one
-            if self._queue_dirty:
-                self._queue_dirty = False
-                try:
-                    await self._refresh_positions()
-                except Exception:
-                    log.exception("could not read the queue")
-            if self._stopping:
-                break
-            now = self._clock()
-            for reply in list(self._replies.values()):
-                self._mark_running_stale(reply, now)
-                if reply.dirty and reply.task is None and self._edit_allowed(reply, now):
-                    reply.task = asyncio.create_task(self._flush(reply), name=f"reply-{reply.job.id}")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._seconds_to_next(now))
+        await self._wake.run(self._pass)
+
+    async def _pass(self) -> float:
+        if self._queue_dirty:
+            self._queue_dirty = False
+            try:
+                await self._refresh_positions()
+            except Exception:
+                log.exception("could not read the queue")
+        if self._wake.stopped:
+            return 0.0
+        now = self._clock()
+        for reply in list(self._replies.values()):
+            self._mark_running_stale(reply, now)
+            if reply.dirty and reply.task is None and self._edit_allowed(reply, now):
+                reply.task = asyncio.create_task(self._flush(reply), name=f"reply-{reply.job.id}")
+        return self._seconds_to_next(now)
 
     async def stop(self, grace_s: float = 2.0) -> None:
         """Let edits under way finish for ``grace_s``, then drop the rest: every job is stored, so the
         next process shows it again."""
-        self._stopping = True
-        self._wake.set()
+        self._wake.stop()
         tasks = [r.task for r in self._replies.values() if r.task is not None]
         if tasks:
             _, late = await asyncio.wait(tasks, timeout=grace_s)
@@ -198,8 +200,8 @@ class Presenter:
             reply.task = None
             if reply.job.reply_final:
                 self._replies.pop(reply.job.id, None)
-                self._locks.forget(reply.job.id)
-            self._wake.set()
+                self._writer.forget(reply.job.id)
+            self._wake()
 
     async def _latest(self, reply: _Reply) -> Job:
         """The job as stored now: another writer (a cancel, a restart's recovery) may have moved it."""
@@ -232,17 +234,19 @@ class Presenter:
         if deliver:
             try:
                 # The video goes out with the card it keeps: the delivered one, not "posting the video".
-                delivered = job.moved_to(JobState.DELIVERED, at=job.finished_at)
+                delivered = job.moved_to(JobState.DELIVERED, at=job.finished_at or self._clock())
                 target = await self._port.deliver(job, render_card(delivered, now=self._clock()))
             except DeliveryError as exc:
                 if not exc.permanent:
                     raise
                 detail = str(exc)
-                await self._save(reply, lambda j: j.failed(FailureReason.DELIVERY_FAILED, detail))
+                await self._save(
+                    reply, lambda j, now: j.failed(FailureReason.DELIVERY_FAILED, detail, at=now)
+                )
                 reply.dirty = True  # the next flush shows the failure and tells the member
                 return
             await self._remember_target(reply, target)
-            await self._save(reply, lambda j: j.moved_to(JobState.DELIVERED))
+            await self._save(reply, lambda j, now: j.moved_to(JobState.DELIVERED, at=now))
         else:
             target = await self._port.show(job, self._card(reply))
             await self._remember_target(reply, target)
@@ -250,19 +254,16 @@ class Presenter:
         # The mention goes out before reply_final is stored: after a crash in between the member may be
         # told twice, never not at all.
         await self._port.announce(reply.job)
-        await self._save(reply, lambda j: j.with_changes(reply_final=True))
+        await self._save(reply, _final)
 
     async def _remember_target(self, reply: _Reply, target: ReplyTarget) -> None:
         if target != reply.job.reply:
-            await self._save(reply, lambda j: j.with_changes(reply=target))
+            await self._save(reply, lambda j, now: j.with_changes(at=now, reply=target))
 
-    async def _save(self, reply: _Reply, change: Callable[[Job], Job]) -> None:
-        async with self._locks(reply.job.id):
-            current = await self._store.get(reply.job.id)
-            assert current is not None
-            reply.job = await self._store.save(change(current))
-        for observer in self._saved_observers:
-            observer(reply.job)
+    async def _save(self, reply: _Reply, change: Transition) -> None:
+        written = await self._writer.apply(reply.job.id, change, by=self)
+        assert written.job is not None
+        reply.job = written.job
 
     async def _give_up(self, reply: _Reply, exc: Exception) -> None:
         log.error(
@@ -277,15 +278,15 @@ class Presenter:
             if reply.job.state is JobState.COMPLETED:
                 await self._save(
                     reply,
-                    lambda j: j.failed(FailureReason.DELIVERY_FAILED, detail).with_changes(reply_final=True),
+                    lambda j, now: _final(j.failed(FailureReason.DELIVERY_FAILED, detail, at=now), now),
                 )
             else:
-                await self._save(reply, lambda j: j.with_changes(reply_final=True))
+                await self._save(reply, _final)
         except Exception as store_exc:
             self._retry_later(reply, store_exc)
 
     def _retry_later(self, reply: _Reply, exc: Exception) -> None:
-        delay = self._retry_base * min(2 ** (reply.failures - 1), 12)
+        delay = self._retry.delay(reply.failures - 1)
         log.warning(
             "job %s: updating the reply failed (%s: %s); retrying in %ss",
             reply.job.id,

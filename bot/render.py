@@ -130,7 +130,7 @@ def render_card(
         color=int(_STATE_COLORS[job.state]),
         fields=_fields(job),
         thumbnail_url=job.request.image.url,
-        footer=shorten(t(lang, "card.footer", job_id=job.short_id), FOOTER_LIMIT),
+        footer=shorten(t(lang, "card.footer", job_id=job.id), FOOTER_LIMIT),
         cancel_button=cancel_button(job),
         video_url=job.video_url,
         notes=notes,

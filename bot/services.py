@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
-from bot.events import JobListener, JobLocks
-from bot.jobs import utcnow
 from bot.service_health import ServiceHealth
 from bot.store import JobStore
+from bot.transitions import JobWriter
 from client.api import RunComfyClient
 
 
 @dataclass(frozen=True)
 class JobServices:
-    """The store, RunComfy, who hears of every change, the per-job locks, the service's health, the clock."""
+    """The store (to read), the one write path (which holds the clock), RunComfy, and the service's health."""
 
     store: JobStore
+    writer: JobWriter
     api: RunComfyClient
-    listener: JobListener
-    locks: JobLocks
     health: ServiceHealth
-    clock: Callable[[], datetime] = utcnow

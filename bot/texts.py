@@ -6,46 +6,28 @@ Each function takes the member's Discord locale first and returns plain message 
 
 from __future__ import annotations
 
-import enum
-
+from bot.cancellation import CancelResult
 from bot.i18n import LANGUAGES, Lang, catalog, shorten, t
-from bot.input_check import (
-    DURATIONS,
-    MAX_ASPECT_RATIO_TEXT,
-    MAX_PROMPT_CHARS,
-    MIN_ASPECT_RATIO_TEXT,
-    RESOLUTIONS,
-)
+from bot.input_check import MAX_ASPECT_RATIO_TEXT, MIN_ASPECT_RATIO_TEXT
 from bot.jobs import Job, JobState
 from bot.render import failure_summary
 from client.image_rules import MAX_FILE_BYTES, MAX_SIDE_PX, MIN_SIDE_PX
+from client.models import DURATIONS, PROMPT_MAX_CHARS, RESOLUTIONS
 
 CONTENT_LIMIT = 2000
 COMMAND_DESCRIPTION_LIMIT = 100
 _COMMAND_TEXT_PREFIX = "command."
 
 
-class CancelOutcome(enum.StrEnum):
-    """What pressing Cancel did; the values match ``bot.scheduler.CancelResult`` so one converts to the
-    other with ``CancelOutcome(result)``."""
-
-    CANCELLED_LOCALLY = "cancelled_locally"
-    CANCELLED_AT_RUNCOMFY = "cancelled_at_runcomfy"
-    WILL_CANCEL = "will_cancel"
-    ALREADY_RUNNING = "already_running"
-    ALREADY_FINISHED = "already_finished"
-    TRY_AGAIN = "try_again"
-    NOT_FOUND = "not_found"
-
-
-_CANCEL_TEXT_KEYS: dict[CancelOutcome, str] = {
-    CancelOutcome.CANCELLED_LOCALLY: "cancel.cancelled_local",
-    CancelOutcome.CANCELLED_AT_RUNCOMFY: "cancel.cancelled_runcomfy",
-    CancelOutcome.WILL_CANCEL: "cancel.will_cancel",
-    CancelOutcome.ALREADY_RUNNING: "cancel.already_generating",
-    CancelOutcome.ALREADY_FINISHED: "cancel.already_finished",
-    CancelOutcome.TRY_AGAIN: "cancel.try_again",
-    CancelOutcome.NOT_FOUND: "cancel.not_found",
+_CANCEL_TEXT_KEYS: dict[CancelResult, str] = {
+    CancelResult.CANCELLED_LOCALLY: "cancel.cancelled_local",
+    CancelResult.CANCELLED_AT_RUNCOMFY: "cancel.cancelled_runcomfy",
+    CancelResult.WILL_CANCEL: "cancel.will_cancel",
+    CancelResult.ALREADY_RUNNING: "cancel.already_generating",
+    CancelResult.ALREADY_FINISHED: "cancel.already_finished",
+    CancelResult.TRY_AGAIN: "cancel.try_again",
+    CancelResult.NOT_FOUND: "cancel.not_found",
+    CancelResult.NOT_PERMITTED: "not_yours",
 }
 
 
@@ -54,7 +36,7 @@ def help_text(locale: str | None) -> str:
     text = t(
         locale,
         "help.text",
-        max_prompt=MAX_PROMPT_CHARS,
+        max_prompt=PROMPT_MAX_CHARS,
         resolutions=", ".join(RESOLUTIONS),
         durations=", ".join(str(d) for d in DURATIONS),
         min_side=MIN_SIDE_PX,
@@ -68,13 +50,12 @@ def help_text(locale: str | None) -> str:
 
 def not_yours(locale: str | None) -> str:
     """Someone other than the requester or a moderator pressed Cancel."""
-    return t(locale, "not_yours")
+    return cancel_outcome(locale, CancelResult.NOT_PERMITTED)
 
 
 def cancel_outcome(locale: str | None, outcome: str) -> str:
-    """The ephemeral answer to a Cancel press; ``outcome`` is a :class:`CancelOutcome` or any string enum
-    with the same values (such as ``bot.scheduler.CancelResult``)."""
-    return t(locale, _CANCEL_TEXT_KEYS[CancelOutcome(outcome)])
+    """The ephemeral answer to a Cancel press; ``outcome`` is a :class:`CancelResult` (or its value)."""
+    return t(locale, _CANCEL_TEXT_KEYS[CancelResult(outcome)])
 
 
 def guild_only(locale: str | None) -> str:

@@ -1,22 +1,27 @@
 """Follows every job that RunComfy holds, in one loop, polling each at its own adaptive pace.
 
 A job is polled on ``/result``, which answers the status while the job runs and the output once it is done,
-so a finished job costs no extra call. Each job's interval starts at ``poll_min_s``, grows by half while
-nothing changes, up to ``poll_max_s``, and drops back to the minimum when something does. A job older than
+so a finished job costs no extra call. Each job's interval starts at ``poll_min_s``, grows at the client's
+pace (:data:`client.api.POLL_GROWTH`) while nothing changes, up to ``poll_max_s``, and drops back to the
+minimum when something does. A job older than
 ``job_max_s`` since its submission is cancelled at RunComfy if still queued there, and marked failed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.backoff import Backoff
 from bot.jobs import CancelPlace, FailureReason, Job, JobState
 from bot.services import JobServices
+from bot.tasks import TaskSet
+from bot.transitions import Transition
+from bot.wakeup import Wakeup
+from client.api import POLL_GROWTH
 from client.errors import (
     CODE_FOREIGN_REQUEST,
     AuthenticationError,
@@ -28,15 +33,15 @@ from client.models import Cancelled, Completed, Failed, InProgress, JobStatus, Q
 
 log = logging.getLogger(__name__)
 
-GROWTH = 1.5
 MAX_CONCURRENT_POLLS = 8
 
 
 @dataclass
 class _Follow:
     job_id: str
-    interval_s: float
     due: datetime
+    quiet_polls: int = 0
+    """Polls in a row that found nothing new."""
 
 
 def apply_status(job: Job, status: JobStatus, now: datetime) -> Job:
@@ -63,6 +68,11 @@ def apply_status(job: Job, status: JobStatus, now: datetime) -> Job:
     return job
 
 
+def _lost(job: Job, now: datetime) -> Job:
+    """RunComfy no longer knows the request, or it belongs to another account."""
+    return job.failed(FailureReason.NOT_FOUND, at=now)
+
+
 class Tracker:
     def __init__(
         self,
@@ -75,52 +85,39 @@ class Tracker:
     ) -> None:
         """``on_released`` is called whenever a job leaves RunComfy, freeing a slot for the scheduler."""
         self._store = services.store
+        self._writer = services.writer
         self._api = services.api
-        self._listener = services.listener
-        self._locks = services.locks
         self._health = services.health
-        self._clock = services.clock
-        self._poll_min_s = poll_min_s
+        self._clock = services.writer.clock
+        self._pace = Backoff(timedelta(seconds=poll_min_s), timedelta(seconds=poll_max_s), POLL_GROWTH)
         self._poll_max_s = poll_max_s
         self._job_max = timedelta(seconds=job_max_s)
         self._on_released = on_released
         self._follows: dict[str, _Follow] = {}
-        self._wake = asyncio.Event()
+        self._wake = Wakeup()
         self._polls = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
         self._running: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._stopping = False
-        self.calls = 0
+        self._tasks = TaskSet()
 
     def track(self, job: Job) -> None:
         if job.id not in self._follows:
-            self._follows[job.id] = _Follow(job.id, self._poll_min_s, self._clock())
-            self._wake.set()
-
-    @property
-    def followed(self) -> int:
-        return len(self._follows)
+            self._follows[job.id] = _Follow(job.id, self._clock())
+            self._wake()
 
     async def run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            now = self._clock()
-            for follow in list(self._follows.values()):
-                if follow.due <= now and follow.job_id not in self._running:
-                    self._running.add(follow.job_id)
-                    task = asyncio.create_task(self._poll(follow), name=f"poll-{follow.job_id}")
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._seconds_to_next_due())
+        await self._wake.run(self._pass)
+
+    async def _pass(self) -> float:
+        now = self._clock()
+        for follow in list(self._follows.values()):
+            if follow.due <= now and follow.job_id not in self._running:
+                self._running.add(follow.job_id)
+                self._tasks.start(self._poll(follow), name=f"poll-{follow.job_id}")
+        return self._seconds_to_next_due()
 
     async def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.wait(self._tasks)
+        self._wake.stop()
+        await self._tasks.cancel()
 
     def _seconds_to_next_due(self) -> float:
         waiting = [f.due for f in self._follows.values() if f.job_id not in self._running]
@@ -133,16 +130,14 @@ class Tracker:
             async with self._polls:
                 changed = await self._poll_once(follow.job_id)
             if follow.job_id in self._follows:
-                follow.interval_s = (
-                    self._poll_min_s if changed else min(follow.interval_s * GROWTH, self._poll_max_s)
-                )
-                follow.due = self._clock() + timedelta(seconds=follow.interval_s)
+                follow.quiet_polls = 0 if changed else follow.quiet_polls + 1
+                follow.due = self._clock() + self._pace.delay(follow.quiet_polls)
         except Exception:
             log.exception("job %s: polling failed", follow.job_id)
             follow.due = self._clock() + timedelta(seconds=self._poll_max_s)
         finally:
             self._running.discard(follow.job_id)
-            self._wake.set()
+            self._wake()
 
     async def _poll_once(self, job_id: str) -> bool:
         job = await self._store.get(job_id)
@@ -154,40 +149,34 @@ class Tracker:
             await self._give_up(job)
             return True
         try:
-            self.calls += 1
             result = await self._api.result(job.request_id)
         except NotFoundError:
-            return await self._update(job_id, lambda j: j.failed(FailureReason.NOT_FOUND, at=self._clock()))
+            return await self._update(job_id, _lost)
         except AuthenticationError as exc:
             if exc.error_code != CODE_FOREIGN_REQUEST:
                 self._health.trip(type(exc).__name__, now)
                 return False
             # The request belongs to another account (the key was changed): lost to this bot, not a
             # reason to stop everyone's submissions.
-            return await self._update(job_id, lambda j: j.failed(FailureReason.NOT_FOUND, at=self._clock()))
+            return await self._update(job_id, _lost)
         except PaymentRequiredError as exc:
             self._health.trip(type(exc).__name__, now)
             return False
         except RunComfyError as exc:
             log.warning("job %s: status unavailable for now (%s)", job_id, exc)
             return False
-        return await self._update(job_id, lambda j: apply_status(j, result.status, self._clock()))
+        return await self._update(job_id, lambda j, now: apply_status(j, result.status, now))
 
-    async def _update(self, job_id: str, change: Callable[[Job], Job]) -> bool:
-        async with self._locks(job_id):
-            current = await self._store.get(job_id)
-            if current is None or not current.state.is_at_runcomfy:
-                self._follows.pop(job_id, None)
-                return False
-            updated = change(current)
-            if updated is current:
-                return False
-            saved = await self._store.save(updated)
-        if not saved.state.is_at_runcomfy:
+    async def _update(self, job_id: str, change: Transition) -> bool:
+        """Apply ``change`` to a job RunComfy still holds; returns whether it changed."""
+        written = await self._writer.apply(
+            job_id, lambda job, now: change(job, now) if job.state.is_at_runcomfy else None
+        )
+        if written.job is None or not written.job.state.is_at_runcomfy:
             self._follows.pop(job_id, None)
-            self._on_released()
-        self._listener.job_changed(saved)
-        return True
+            if written.changed:
+                self._on_released()
+        return written.changed
 
     async def _give_up(self, job: Job) -> None:
         log.warning("job %s: still unfinished after %s; giving up", job.id, self._job_max)
@@ -196,4 +185,4 @@ class Tracker:
                 await self._api.cancel(job.request_id)
             except RunComfyError as exc:
                 log.warning("job %s: could not cancel the abandoned job: %s", job.id, exc)
-        await self._update(job.id, lambda j: j.failed(FailureReason.TIMED_OUT, at=self._clock()))
+        await self._update(job.id, lambda j, now: j.failed(FailureReason.TIMED_OUT, at=now))

@@ -9,18 +9,20 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from client.errors import MalformedResponseError
 
-PROMPT_MAX_CHARS = 1900
-RESOLUTIONS: tuple[str, ...] = ("480p", "720p", "1080p")
-DURATIONS: tuple[int, ...] = (5, 10)
-
+# The API's input rules, stated once: the bot's own checks and its command options are derived from these.
 Resolution = Literal["480p", "720p", "1080p"]
 Duration = Literal[5, 10]
+PROMPT_MAX_CHARS = 1900
+RESOLUTIONS: tuple[Resolution, ...] = get_args(Resolution)
+DURATIONS: tuple[Duration, ...] = get_args(Duration)
+DEFAULT_RESOLUTION: Resolution = "480p"
+DEFAULT_DURATION: Duration = 5
 
 _IMAGE_URL_PREFIXES = ("https://", "http://", "data:image/")
 
@@ -36,8 +38,8 @@ class AnimateInput(BaseModel):
     prompt: str = Field(min_length=1, max_length=PROMPT_MAX_CHARS)
     first_frame_image_url: str
     last_frame_image_url: str | None = None
-    resolution: Resolution = "480p"
-    duration: Duration = 5
+    resolution: Resolution = DEFAULT_RESOLUTION
+    duration: Duration = DEFAULT_DURATION
 
     @field_validator("prompt")
     @classmethod

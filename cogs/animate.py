@@ -1,24 +1,24 @@
-"""/animate and its Cancel button: translate between Discord and the core, nothing more."""
+"""/animate: translate between Discord and the core, nothing more (its button: cogs/cancel_button.py)."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Literal, cast
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import texts
-from bot.input_check import DURATIONS, check_animate_input, describe_all
-from bot.jobs import INTERACTION_TOKEN_LIFETIME, ImageRef, Job, JobRequest, ReplyTarget, new_job_id
-from bot.scheduler import CancelResult
-from cogs.cards import CancelButton
-from cogs.checks import may_cancel
+from bot.input_check import check_animate_input, describe_all
+from bot.jobs import INTERACTION_TOKEN_LIFETIME, ImageRef, Job, JobRequest, ReplyTarget
+from client.models import DEFAULT_DURATION, DEFAULT_RESOLUTION, DURATIONS, PROMPT_MAX_CHARS, Resolution
+from cogs.cancel_button import CancelButtonItem
 from cogs.translator import text
 
 if TYPE_CHECKING:
-    from bot.app import AnimateBot
+    from discord_app.bot import AnimateBot
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +66,10 @@ class Animate(commands.Cog):
         self,
         interaction: discord.Interaction,
         image: discord.Attachment,
-        prompt: app_commands.Range[str, 1, 1900],
+        prompt: app_commands.Range[str, 1, PROMPT_MAX_CHARS],
         last_frame: discord.Attachment | None = None,
-        resolution: Literal["480p", "720p", "1080p"] = "480p",
-        duration: int = 5,
+        resolution: Resolution = DEFAULT_RESOLUTION,
+        duration: int = DEFAULT_DURATION,
     ) -> None:
         locale = locale_of(interaction)
         if interaction.guild_id is None or interaction.channel_id is None:
@@ -88,26 +88,34 @@ class Animate(commands.Cog):
             )
             return
         await interaction.response.defer(thinking=True)
-        job = Job(
-            id=new_job_id(),
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            user_id=interaction.user.id,
-            locale=locale,
-            request=JobRequest(
-                prompt=prompt, image=first, last_frame=last, resolution=resolution, duration=duration
-            ),
-            reply=ReplyTarget(
-                application_id=interaction.application_id,
-                interaction_token=interaction.token,
-                token_expires_at=interaction.created_at + INTERACTION_TOKEN_LIFETIME,
-                upload_limit=interaction.filesize_limit,
-            ),
+        guild_id, channel_id = interaction.guild_id, interaction.channel_id
+        request = JobRequest(
+            prompt=prompt, image=first, last_frame=last, resolution=resolution, duration=duration
         )
+        reply = ReplyTarget(
+            application_id=interaction.application_id,
+            interaction_token=interaction.token,
+            token_expires_at=interaction.created_at + INTERACTION_TOKEN_LIFETIME,
+            upload_limit=interaction.filesize_limit,
+        )
+
+        def new_job(job_id: str, now: datetime) -> Job:
+            return Job(
+                id=job_id,
+                guild_id=guild_id,
+                channel_id=channel_id,
+                user_id=interaction.user.id,
+                locale=locale,
+                request=request,
+                reply=reply,
+                created_at=now,
+                updated_at=now,
+            )
+
         try:
-            await self.bot.scheduler.enqueue(job)
+            job = await self.bot.engine.scheduler.enqueue(new_job)
         except Exception:
-            log.exception("job %s could not be stored", job.id)
+            log.exception("a job of user %s could not be stored", interaction.user.id)
             await interaction.edit_original_response(content=texts.service_unavailable(locale))
             return
         log.info("job %s queued for user %s in guild %s", job.id, job.user_id, job.guild_id)
@@ -123,8 +131,8 @@ class Animate(commands.Cog):
                 image_ref(getattr(namespace, "image", None)),
                 getattr(namespace, "prompt", None),
                 image_ref(getattr(namespace, "last_frame", None)),
-                str(getattr(namespace, "resolution", None) or "480p"),
-                int(getattr(namespace, "duration", None) or 5),
+                str(getattr(namespace, "resolution", None) or DEFAULT_RESOLUTION),
+                int(getattr(namespace, "duration", None) or DEFAULT_DURATION),
             )
             if not check.ok:
                 await answer_privately(interaction, describe_all(check, locale))
@@ -140,22 +148,6 @@ async def answer_privately(interaction: discord.Interaction, message: str) -> No
         await interaction.response.send_message(message, ephemeral=True)
 
 
-async def handle_cancel_click(interaction: discord.Interaction, job_id: str) -> None:
-    bot = cast("AnimateBot", interaction.client)
-    locale = locale_of(interaction)
-    job = await bot.store.get(job_id)
-    if job is None:
-        message = texts.cancel_outcome(locale, CancelResult.NOT_FOUND)
-        await interaction.response.send_message(message, ephemeral=True)
-        return
-    if not may_cancel(interaction.user.id, interaction.permissions, job):
-        await interaction.response.send_message(texts.not_yours(locale), ephemeral=True)
-        return
-    await interaction.response.defer(ephemeral=True, thinking=True)
-    result = await bot.scheduler.cancel(job_id, interaction.user.id)
-    await interaction.followup.send(texts.cancel_outcome(locale, result), ephemeral=True)
-
-
 async def setup(bot: AnimateBot) -> None:
-    bot.add_dynamic_items(CancelButton)
+    bot.add_dynamic_items(CancelButtonItem)
     await bot.add_cog(Animate(bot))

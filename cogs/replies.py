@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -22,7 +24,7 @@ from bot.render import Card
 from cogs.cards import to_embed, to_view
 
 if TYPE_CHECKING:
-    from bot.app import AnimateBot
+    from discord_app.bot import AnimateBot
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +42,12 @@ class TokenExpiredError(Exception):
 
 
 class DiscordReplies:
-    def __init__(self, bot: AnimateBot, http: aiohttp.ClientSession) -> None:
+    def __init__(
+        self, bot: AnimateBot, http: aiohttp.ClientSession, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self._bot = bot
         self._http = http
+        self._clock = clock
 
     async def show(self, job: Job, card: Card) -> ReplyTarget:
         return await self._edit(job, embed=to_embed(card), view=to_view(job.id, card))
@@ -89,7 +94,7 @@ class DiscordReplies:
             await self._webhook(job).send(content[:2000], allowed_mentions=mentions)
 
     def _token_alive(self, job: Job) -> bool:
-        return utcnow() < job.reply.token_expires_at - TOKEN_MARGIN
+        return self._clock() < job.reply.token_expires_at - TOKEN_MARGIN
 
     def _webhook(self, job: Job) -> discord.Webhook:
         return discord.Webhook.partial(
@@ -109,7 +114,7 @@ class DiscordReplies:
                     log.info(
                         "job %s: the interaction token is no longer valid; editing in the channel", job.id
                     )
-                    target = _with(target, token_expires_at=utcnow())  # never try the dead token again
+                    target = _with(target, token_expires_at=self._clock())  # never try the dead token again
                 elif isinstance(exc, discord.NotFound):
                     log.info("job %s: the reply is gone (%s); carrying on in the channel", job.id, exc.code)
                 else:
@@ -163,8 +168,6 @@ class DiscordReplies:
 
 
 def _with(target: ReplyTarget, **changes: Any) -> ReplyTarget:
-    from dataclasses import replace
-
     return replace(target, **changes)
 
 

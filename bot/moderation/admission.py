@@ -18,12 +18,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.input_check import DURATIONS, RESOLUTIONS
 from bot.jobs import Job, JobState
 from bot.moderation.automod import PromptRules
 from bot.moderation.blocked_words import find_blocked_word
 from bot.moderation.cost import cost_units
 from bot.moderation.server_settings import ServerSettings
+from client.models import DURATIONS, RESOLUTIONS
 
 DAY = timedelta(hours=24)
 

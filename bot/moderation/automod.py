@@ -22,13 +22,13 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.input_check import MAX_PROMPT_CHARS
 from bot.moderation.prompt_text import keyword_pattern, normalise
+from client.models import PROMPT_MAX_CHARS
 
 TRIGGER_KEYWORD = 1
 EVENT_MESSAGE_SEND = 1
 MAX_REGEX_CHARS = 260
-MAX_REPEAT_WEIGHT = 4 * MAX_PROMPT_CHARS
+MAX_REPEAT_WEIGHT = 4 * PROMPT_MAX_CHARS
 """The ways one pattern may try to match at one position (see :func:`_may_backtrack_badly`): one unbounded
 repeat and a few small ones, so a search over a whole prompt costs at most about 1900 × 7600 steps."""
 MAX_GROUP_REPEATS = 16
@@ -120,11 +120,11 @@ def _repeat_at(pattern: str, i: int) -> _Repeat:
         end += 1
     low, comma, high = quantifier.group("low", "comma", "high")
     if low is None:
-        return _Repeat(2, 1, end) if quantifier.group(0) == "?" else _Repeat(MAX_PROMPT_CHARS, None, end)
+        return _Repeat(2, 1, end) if quantifier.group(0) == "?" else _Repeat(PROMPT_MAX_CHARS, None, end)
     if comma is None:
         return _Repeat(1, int(low), end)
     if not high:
-        return _Repeat(MAX_PROMPT_CHARS, None, end)
+        return _Repeat(PROMPT_MAX_CHARS, None, end)
     return _Repeat(max(int(high) - int(low) + 1, 1), int(high), end)
 
 

@@ -15,7 +15,7 @@ outputs (720p 1248×704, 1080p 1920×1088), their pixel ratios rounded to whole 
 
 from __future__ import annotations
 
-from bot.input_check import DURATIONS, RESOLUTIONS
+from client.models import DURATIONS, RESOLUTIONS
 
 BASE_DURATION_S = 5
 UNITS_PER_5S: dict[str, int] = {"480p": 1, "720p": 2, "1080p": 5}

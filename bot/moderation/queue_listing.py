@@ -52,7 +52,7 @@ def queue_rows(
 
     def row(job: Job, position: int | None) -> QueueRow:
         age = max(now - job.created_at, timedelta(0))
-        return QueueRow(position, job.user_id, job.state, age, job.short_id, job.user_id == viewer_id)
+        return QueueRow(position, job.user_id, job.state, age, job.id, job.user_id == viewer_id)
 
     return [row(j, None) for j in sent] + [row(j, place) for place, j in enumerate(waiting, start=1)]
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
-from bot.input_check import DURATIONS, RESOLUTIONS
+from client.models import DURATIONS, RESOLUTIONS
 
 MAX_MEMBER_ACTIVE = 100
 MAX_MEMBER_DAILY = 1000

@@ -9,18 +9,21 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from bot.events import JobLocks
-from bot.jobs import ImageRef, Job, JobRequest, JobState, ReplyTarget, new_job_id
+from bot.engine import EnginePace, JobEngine
+from bot.jobs import Job, JobState, ReplyTarget, new_job_id
 from bot.presenter import Presenter
 from bot.render import Card
-from bot.scheduler import Scheduler, UrlRefresher
+from bot.scheduler import Scheduler
 from bot.service_health import ServiceHealth
-from bot.services import JobServices
 from bot.store import JobStore, open_store
+from bot.submission import UrlRefresher
 from bot.tracker import Tracker
+from bot.transitions import JobWriter, NewJob
 from client.api import RunComfyClient
 from client.fake import FakeConfig, FakeRunComfy
+from tests.store.jobs_for_tests import minimal_job
 
 API_TOKEN = "rc-test-token-0123456789"
 
@@ -76,20 +79,14 @@ class RecordingReplies:
 
 
 class WatchingListener:
-    """Forwards to the presenter and lets tests await any stored job shape."""
+    """Listens beside the presenter and lets tests await any stored job shape."""
 
     def __init__(self) -> None:
-        self.presenter: Presenter | None = None
         self.latest: dict[str, Job] = {}
         self.history: dict[str, list[JobState]] = {}
         self._changed = asyncio.Condition()
 
     def job_changed(self, job: Job) -> None:
-        self.record(job)
-        if self.presenter is not None:
-            self.presenter.job_changed(job)
-
-    def record(self, job: Job) -> None:
         self.latest[job.id] = job
         states = self.history.setdefault(job.id, [])
         if not states or states[-1] is not job.state:
@@ -97,8 +94,7 @@ class WatchingListener:
         asyncio.get_running_loop().create_task(self._signal())
 
     def queue_changed(self) -> None:
-        if self.presenter is not None:
-            self.presenter.queue_changed()
+        """Queue positions are the presenter's to show; tests await job shapes."""
 
     async def _signal(self) -> None:
         async with self._changed:
@@ -120,6 +116,7 @@ class Engine:
     replies: RecordingReplies
     listener: WatchingListener
     health: ServiceHealth
+    core: JobEngine
 
     async def wait_state(self, job_id: str, state: JobState, timeout: float = 5.0) -> Job:  # noqa: ASYNC109
         await self.listener.wait_for(
@@ -140,20 +137,30 @@ class Engine:
 
 
 def make_job(user_id: int = 7, *, guild_id: int = 1, prompt: str = "the cat yawns", minute: int = 0) -> Job:
-    image = ImageRef("http://127.0.0.1:9/cat.png", "cat.png", "image/png", 640, 480, 50_000)
+    """A job as the engine takes it: a picture on an unreachable loopback address, a fresh id."""
     created = datetime.now(UTC) + timedelta(milliseconds=minute)
-    return Job(
-        id=new_job_id(),
-        guild_id=guild_id,
-        channel_id=100,
-        user_id=user_id,
-        locale="en-US",
-        request=JobRequest(prompt=prompt, image=image),
+    job = minimal_job(new_job_id(), created_at=created, guild_id=guild_id, channel_id=100, user_id=user_id)
+    image = replace(
+        job.request.image,
+        url="http://127.0.0.1:9/cat.png",
+        content_type="image/png",
+        width=640,
+        height=480,
+        size=50_000,
+    )
+    return replace(
+        job,
+        request=replace(job.request, prompt=prompt, image=image),
         reply=ReplyTarget(
             application_id=1, interaction_token="interaction-token-abc", token_expires_at=created
         ),
-        created_at=created,
     )
+
+
+def new_job(user_id: int = 7, **kwargs: Any) -> NewJob:
+    """What :meth:`Scheduler.enqueue` takes: :func:`make_job` under the id the write path mints."""
+    job = make_job(user_id, **kwargs)
+    return lambda job_id, _now: replace(job, id=job_id)
 
 
 @asynccontextmanager
@@ -169,6 +176,7 @@ async def running_engine(
     first_pause_s: float = 0.05,
     refresh_urls: UrlRefresher | None = None,
     api_base_suffix: str = "",
+    new_id: Callable[[], str] = new_job_id,
 ) -> AsyncIterator[Engine]:
     fake = FakeRunComfy(API_TOKEN, config or FakeConfig(manual=True, check_images=False))
     base_url = await fake.start()
@@ -182,48 +190,40 @@ async def running_engine(
         backoff_base_s=0.01,
         backoff_cap_s=0.05,
     )
-    locks, listener, replies = JobLocks(), WatchingListener(), RecordingReplies()
-    health = ServiceHealth(cooldown=timedelta(seconds=service_cooldown_s))
-    services = JobServices(store, api, listener, locks, health)
-    tracker = Tracker(
-        services,
-        poll_min_s=0.02,
-        poll_max_s=0.1,
-        job_max_s=job_max_s,
-        on_released=lambda: scheduler.wake(),
+    listener, replies = WatchingListener(), RecordingReplies()
+    health = ServiceHealth(
+        cooldown=timedelta(seconds=service_cooldown_s), first_hold=timedelta(seconds=first_pause_s)
     )
-    scheduler = Scheduler(
-        services,
-        max_active=max_active,
-        on_submitted=tracker.track,
-        refresh_urls=refresh_urls,
-        first_pause_s=first_pause_s,
-    )
-    presenter = Presenter(
+    core = JobEngine(
         store,
+        api,
         replies,
-        locks,
-        health,
-        edit_interval_s=0.0,
-        refresh_running_s=60,
-        retry_base_s=0.01,
-        queue_positions=lambda: scheduler.queue_positions(),
+        EnginePace(
+            max_active=max_active,
+            poll_min_s=0.02,
+            poll_max_s=0.1,
+            job_max_s=job_max_s,
+            edit_interval_s=0.0,
+            refresh_running_s=60,
+            retry_base_s=0.01,
+        ),
+        writer=JobWriter(store, listeners=[listener], new_id=new_id),
+        health=health,
+        refresh_urls=refresh_urls,
     )
-    listener.presenter = presenter
-    presenter.observe_saves(listener.record)
-    engine = Engine(store, fake, api, scheduler, tracker, presenter, replies, listener, health)
+    engine = Engine(
+        store, fake, api, core.scheduler, core.tracker, core.presenter, replies, listener, health, core
+    )
     tasks: list[asyncio.Task[None]] = []
     try:
         async with api:
             if start_loops:
-                tasks = [asyncio.create_task(loop.run()) for loop in (scheduler, tracker, presenter)]
+                tasks = [asyncio.create_task(loop()) for loop in core.loops().values()]
             try:
                 yield engine
             finally:
                 # Stop everything that may still call RunComfy before the client closes.
-                await scheduler.stop(grace_s=2)
-                await tracker.stop()
-                await presenter.stop()
+                await core.stop(grace_s=2)
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)

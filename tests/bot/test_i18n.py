@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot import i18n, input_check, render, texts
+from bot.cancellation import CancelResult
 from bot.i18n import LANGUAGES, Lang, catalog, language_for, placeholders, shorten, t
 from bot.jobs import CancelPlace, FailureReason, ImageRef, JobRequest, JobState
 from tests.bot.moderation.catalog_walk import render_every_moderation_text
@@ -137,7 +138,7 @@ def test_every_catalog_key_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
     for image, prompt, last_frame in [(None, None, bad), (bad, "x" * 2000, gif)]:
         refused = input_check.check_animate_input(image, prompt, last_frame, "4k", 7)
         input_check.describe_all(refused, "en")
-    for outcome in texts.CancelOutcome:
+    for outcome in CancelResult:
         texts.cancel_outcome("en", outcome)
     texts.help_text("en")
     texts.not_yours("en")

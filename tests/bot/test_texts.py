@@ -4,13 +4,13 @@ from typing import Any
 
 import pytest
 
+from bot.cancellation import CancelResult
 from bot.i18n import t
 from bot.jobs import FailureReason, Job, JobState
 from bot.render import failure_summary
 from bot.texts import (
     COMMAND_DESCRIPTION_LIMIT,
     CONTENT_LIMIT,
-    CancelOutcome,
     cancel_outcome,
     card_moved,
     command_texts,
@@ -68,17 +68,17 @@ def test_service_unavailable_says_moderators_know() -> None:
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_every_cancel_outcome_has_its_own_answer(locale: str) -> None:
-    answers = {outcome: cancel_outcome(locale, outcome) for outcome in CancelOutcome}
+    answers = {outcome: cancel_outcome(locale, outcome) for outcome in CancelResult}
     for answer in answers.values():
         assert_sendable(answer)
-    assert len(set(answers.values())) == len(CancelOutcome)
+    assert len(set(answers.values())) == len(CancelResult)
 
 
 def test_cancel_outcomes_say_what_happened() -> None:
-    assert "nothing was charged" in cancel_outcome("en", CancelOutcome.CANCELLED_LOCALLY)
-    assert "RunComfy" in cancel_outcome("en", CancelOutcome.CANCELLED_AT_RUNCOMFY)
-    assert "already being generated" in cancel_outcome("en", CancelOutcome.ALREADY_RUNNING)
-    assert "already finished" in cancel_outcome("en", CancelOutcome.ALREADY_FINISHED)
+    assert "nothing was charged" in cancel_outcome("en", CancelResult.CANCELLED_LOCALLY)
+    assert "RunComfy" in cancel_outcome("en", CancelResult.CANCELLED_AT_RUNCOMFY)
+    assert "already being generated" in cancel_outcome("en", CancelResult.ALREADY_RUNNING)
+    assert "already finished" in cancel_outcome("en", CancelResult.ALREADY_FINISHED)
 
 
 def test_cancel_outcome_accepts_another_enum_with_the_same_values() -> None:

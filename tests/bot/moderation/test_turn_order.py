@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.fairness import fair_order as current_fair_order
 from bot.moderation.turn_order import ActiveLimits, fair_order, queue_positions, slots_to_fill
-from tests.bot.test_fairness import job as full_job
+from bot.queue_policy import fair_order as current_fair_order
+from tests.bot.test_queue_policy import job as full_job
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.app import AnimateBot
 from bot.settings import Settings
 from bot.store import open_store
 from client.api import RunComfyClient
+from discord_app.bot import AnimateBot
 
 
 @pytest.fixture

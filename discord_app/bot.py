@@ -1,5 +1,5 @@
-"""The bot object: wires the core (store, scheduler, tracker, presenter) to discord.py. Behaviour lives in
-the core and in the cogs; this class only starts and stops things in the right order."""
+"""The bot object: hands the core's engine its Discord ports and runs its loops. Behaviour lives in the core
+and in the cogs; this class only starts and stops things in the right order."""
 
 from __future__ import annotations
 
@@ -10,17 +10,15 @@ import aiohttp
 import discord
 from discord.ext import commands
 
-from bot.command_sync import sync_if_changed
-from bot.events import JobLocks
-from bot.jobs import JobState
-from bot.presenter import Presenter
-from bot.scheduler import Scheduler
-from bot.service_health import ServiceHealth
-from bot.services import JobServices
+from bot.engine import EnginePace, JobEngine
 from bot.settings import Settings
 from bot.store import JobStore
-from bot.tracker import Tracker
+from bot.transitions import JobWriter
 from client.api import RunComfyClient
+from cogs.attachment_links import refresh_attachment_urls
+from cogs.replies import DiscordReplies
+from cogs.translator import CommandTranslator
+from discord_app.command_sync import sync_if_changed
 
 log = logging.getLogger(__name__)
 
@@ -39,35 +37,24 @@ class AnimateBot(commands.Bot):
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
         )
-        from cogs.attachment_links import refresh_attachment_urls
-        from cogs.replies import DiscordReplies
-
         self.settings = settings
         self.store = store
         self.api = api
         self.http_session = http
-        self.locks = JobLocks()
-        self.health = ServiceHealth()
-        self.presenter = Presenter(
-            store,
-            DiscordReplies(self, http),
-            self.locks,
-            self.health,
-            edit_interval_s=settings.edit_interval_s,
-            queue_positions=lambda: self.scheduler.queue_positions(),
-        )
-        services = JobServices(store, api, self.presenter, self.locks, self.health)
-        self.tracker = Tracker(
-            services,
+        writer = JobWriter(store)
+        pace = EnginePace(
+            max_active=settings.max_active,
             poll_min_s=settings.poll_min_s,
             poll_max_s=settings.poll_max_s,
             job_max_s=settings.job_max_s,
-            on_released=lambda: self.scheduler.wake(),
+            edit_interval_s=settings.edit_interval_s,
         )
-        self.scheduler = Scheduler(
-            services,
-            max_active=settings.max_active,
-            on_submitted=self.tracker.track,
+        self.engine = JobEngine(
+            store,
+            api,
+            DiscordReplies(self, http, clock=writer.clock),
+            pace,
+            writer=writer,
             refresh_urls=lambda urls: refresh_attachment_urls(self, urls),
         )
         self._engine: list[asyncio.Task[None]] = []
@@ -76,19 +63,13 @@ class AnimateBot(commands.Bot):
         """Set when a loop of the engine died; the process then exits with a failure code."""
 
     async def setup_hook(self) -> None:
-        from cogs.translator import CommandTranslator
-
         await self.tree.set_translator(CommandTranslator())
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         assert self.application_id is not None
         await sync_if_changed(self.tree, self.store, self.application_id, self.settings.dev_guild_id)
-        await self._resume_jobs()
-        self._engine = [
-            asyncio.create_task(self.scheduler.run(), name="scheduler"),
-            asyncio.create_task(self.tracker.run(), name="tracker"),
-            asyncio.create_task(self.presenter.run(), name="presenter"),
-        ]
+        await self.engine.resume()
+        self._engine = [asyncio.create_task(loop(), name=name) for name, loop in self.engine.loops().items()]
         for task in self._engine:
             task.add_done_callback(self._engine_stopped)
 
@@ -103,17 +84,6 @@ class AnimateBot(commands.Bot):
         )
         self._close_task = asyncio.get_running_loop().create_task(self._close_once(), name="close")
 
-    async def _resume_jobs(self) -> None:
-        """Pick up every unfinished job where an earlier process left it."""
-        await self.scheduler.recover()
-        unfinished = await self.store.unfinished()
-        for job in unfinished:
-            if job.state.is_at_runcomfy:
-                self.tracker.track(job)
-            self.presenter.job_changed(job)
-        queued = sum(1 for job in unfinished if job.state is JobState.QUEUED)
-        log.info("resumed %d unfinished jobs (%d waiting in the queue)", len(unfinished), queued)
-
     async def on_ready(self) -> None:
         log.info("connected as %s to %d servers", self.user, len(self.guilds))
 
@@ -126,9 +96,7 @@ class AnimateBot(commands.Bot):
 
     async def _close_once(self) -> None:
         try:
-            await self.scheduler.stop()
-            await self.tracker.stop()
-            await self.presenter.stop()
+            await self.engine.stop()
             for task in self._engine:
                 task.cancel()
             if self._engine:

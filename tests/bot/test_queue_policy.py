@@ -1,23 +1,15 @@
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
-from bot.fairness import fair_order, queue_positions
-from bot.jobs import ImageRef, Job, JobRequest, ReplyTarget
+from bot.jobs import Job
+from bot.queue_policy import fair_order, free_slots, next_to_submit, queue_positions
+from tests.store.jobs_for_tests import minimal_job
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def job(job_id: str, user: int, minute: int, guild: int = 1) -> Job:
-    image = ImageRef("https://cdn.example/a.png", "a.png", "image/png", 512, 512, 1000)
-    return Job(
-        id=job_id,
-        guild_id=guild,
-        channel_id=10,
-        user_id=user,
-        locale="en-US",
-        request=JobRequest("waves", image),
-        reply=ReplyTarget(1, "token", START),
-        created_at=START + timedelta(minutes=minute),
-    )
+    return minimal_job(job_id, created_at=START + timedelta(minutes=minute), user_id=user, guild_id=guild)
 
 
 def test_members_take_turns_oldest_first() -> None:
@@ -54,3 +46,27 @@ def test_positions_are_one_based_places_in_the_fair_order() -> None:
     jobs = [job("a1", 1, 0), job("a2", 1, 1), job("b1", 2, 2)]
     assert queue_positions(jobs) == {"a1": 1, "b1": 2, "a2": 3}
     assert queue_positions([]) == {}
+
+
+def test_free_slots_count_jobs_at_runcomfy_and_those_being_sent() -> None:
+    assert free_slots(max_active=4, active=1, launching=1, probing=False) == 2
+    assert free_slots(max_active=4, active=4, launching=0, probing=False) == 0
+    assert free_slots(max_active=2, active=3, launching=0, probing=False) == 0
+
+
+def test_while_probing_a_single_job_goes_out() -> None:
+    assert free_slots(max_active=4, active=0, launching=0, probing=True) == 1
+    assert free_slots(max_active=4, active=0, launching=1, probing=True) == 0
+    assert free_slots(max_active=1, active=1, launching=0, probing=True) == 0
+
+
+def test_next_to_submit_skips_jobs_being_sent_and_jobs_being_cancelled() -> None:
+    jobs = [job("a1", 1, 0), job("b1", 2, 1), job("c1", 3, 2), job("d1", 4, 3)]
+    jobs[2] = dataclasses.replace(jobs[2], cancel_requested_by=3)
+    chosen = next_to_submit(jobs, {}, free=2, launching={"a1"})
+    assert [j.id for j in chosen] == ["b1", "d1"]
+
+
+def test_next_to_submit_follows_the_fair_order() -> None:
+    jobs = [job("a1", 1, 0), job("a2", 1, 1), job("b1", 2, 2)]
+    assert [j.id for j in next_to_submit(jobs, {}, free=3, launching=())] == ["a1", "b1", "a2"]

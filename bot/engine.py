@@ -1,0 +1,96 @@
+"""The core assembled once: the write path, the breaker, the scheduler, the tracker and the presenter wired to
+each other. The Discord side hands it a store, a RunComfy client and a :class:`bot.presenter.ReplyPort`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from bot.jobs import Job, JobState
+from bot.presenter import Presenter, ReplyPort
+from bot.scheduler import Scheduler
+from bot.service_health import ServiceHealth
+from bot.services import JobServices
+from bot.store import JobStore
+from bot.submission import UrlRefresher
+from bot.tracker import Tracker
+from bot.transitions import JobWriter
+from client.api import RunComfyClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class EnginePace:
+    """How much the engine does at once and how often."""
+
+    max_active: int
+    poll_min_s: float
+    poll_max_s: float
+    job_max_s: float
+    edit_interval_s: float
+    refresh_running_s: float = 10.0
+    retry_base_s: float = 5.0
+
+
+class JobEngine:
+    def __init__(
+        self,
+        store: JobStore,
+        api: RunComfyClient,
+        port: ReplyPort,
+        pace: EnginePace,
+        *,
+        writer: JobWriter | None = None,
+        health: ServiceHealth | None = None,
+        refresh_urls: UrlRefresher | None = None,
+    ) -> None:
+        self.store = store
+        self.writer = writer or JobWriter(store)
+        self.health = health or ServiceHealth()
+        self.presenter = Presenter(
+            store,
+            self.writer,
+            port,
+            self.health,
+            edit_interval_s=pace.edit_interval_s,
+            refresh_running_s=pace.refresh_running_s,
+            retry_base_s=pace.retry_base_s,
+            queue_positions=lambda: self.scheduler.queue_positions(),
+        )
+        services = JobServices(store, self.writer, api, self.health)
+        self.tracker = Tracker(
+            services,
+            poll_min_s=pace.poll_min_s,
+            poll_max_s=pace.poll_max_s,
+            job_max_s=pace.job_max_s,
+            on_released=lambda: self.scheduler.wake(),
+        )
+        self.scheduler = Scheduler(
+            services, max_active=pace.max_active, on_submitted=self.tracker.track, refresh_urls=refresh_urls
+        )
+
+    def loops(self) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:
+        """The engine's loops by name; each runs until :meth:`stop`."""
+        return {"scheduler": self.scheduler.run, "tracker": self.tracker.run, "presenter": self.presenter.run}
+
+    async def resume(self) -> list[Job]:
+        """Pick up every unfinished job where an earlier process left it; returns them."""
+        await self.scheduler.recover()
+        unfinished = await self.store.unfinished()
+        for job in unfinished:
+            if job.state.is_at_runcomfy:
+                self.tracker.track(job)
+            self.presenter.job_changed(job)
+        queued = sum(1 for job in unfinished if job.state is JobState.QUEUED)
+        log.info("resumed %d unfinished jobs (%d waiting in the queue)", len(unfinished), queued)
+        return unfinished
+
+    async def stop(self, grace_s: float = 30.0) -> None:
+        """Stop taking jobs, let a submission in flight record its answer (up to ``grace_s``), then stop
+        following and showing jobs."""
+        await self.scheduler.stop(grace_s)
+        await self.tracker.stop()
+        await self.presenter.stop()

@@ -1,0 +1,34 @@
+"""The loop shape the engine's parts share: a pass, then sleep until woken or until the next pass is due."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+
+class Wakeup:
+    """Wakes a loop that sleeps between passes. A wake during a pass starts another pass right after it;
+    :meth:`stop` ends the loop after the pass under way."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+        self.stopped = False
+
+    def __call__(self) -> None:
+        self._event.set()
+
+    def stop(self) -> None:
+        self.stopped = True
+        self._event.set()
+
+    async def run(self, one_pass: Callable[[], Awaitable[float]]) -> None:
+        """Run ``one_pass`` until :meth:`stop`; between passes sleep the seconds it returned, or less when
+        woken."""
+        while not self.stopped:
+            self._event.clear()  # before the pass: a wake-up during it must start another one
+            sleep_s = await one_pass()
+            if self.stopped:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._event.wait(), timeout=sleep_s)

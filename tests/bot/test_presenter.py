@@ -1,0 +1,118 @@
+"""Keeping replies in step: retries, no repeated cards, and bounded tries for an end Discord refuses."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.jobs import CancelPlace, FailureReason, JobState
+from bot.presenter import GIVE_UP_AFTER, Presenter
+from bot.service_health import ServiceHealth
+from bot.store import JobStore
+from bot.transitions import JobWriter
+from tests.bot.engine_harness import RecordingReplies, WatchingListener, new_job, running_engine
+
+
+async def test_the_presenter_alone_shows_a_job_and_its_end_and_every_listener_hears_its_saves(
+    store: JobStore,
+) -> None:
+    listener, replies = WatchingListener(), RecordingReplies()
+    writer = JobWriter(store, listeners=[listener])
+
+    async def queue_positions() -> dict[str, int]:
+        return {}
+
+    presenter = Presenter(
+        store, writer, replies, ServiceHealth(), edit_interval_s=0.0, queue_positions=queue_positions
+    )
+    loop = asyncio.create_task(presenter.run())
+    try:
+        job = await writer.create(new_job())
+        async with replies.changed:
+            await replies.changed.wait_for(lambda: bool(replies.cards(job.id)))
+        await writer.apply(
+            job.id,
+            lambda j, now: j.moved_to(
+                JobState.CANCELLED, at=now, cancelled_by=7, cancel_place=CancelPlace.LOCAL
+            ),
+        )
+        await listener.wait_for(lambda: listener.latest[job.id].reply_final)
+        assert replies.announced == [job.id]
+        stored = await store.get(job.id)
+        assert stored is not None
+        assert stored.reply_final
+        assert stored.reply.message_id == 4242  # where the reply lives was saved, and heard
+        assert listener.latest[job.id] == stored
+    finally:
+        await presenter.stop()
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+
+
+async def test_a_failing_reply_edit_is_retried_until_shown(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        engine.replies.fail_shows = 1
+        job = await engine.scheduler.enqueue(new_job())
+        async with engine.replies.changed:
+            await engine.replies.changed.wait_for(lambda: bool(engine.replies.cards(job.id)))
+        assert engine.replies.fail_shows == 0
+
+
+async def test_identical_cards_are_not_sent_again(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, max_active=1) as engine:
+        blocker = await engine.scheduler.enqueue(new_job(user_id=1))
+        await engine.wait_state(blocker.id, JobState.IN_QUEUE)
+        waiting = await engine.scheduler.enqueue(new_job(user_id=2))
+        async with engine.replies.changed:
+            await engine.replies.changed.wait_for(lambda: bool(engine.replies.cards(waiting.id)))
+        before = len(engine.replies.cards(waiting.id))
+        for _ in range(5):
+            engine.presenter.job_changed(await engine.stored(waiting.id))
+        await engine.scheduler.cancel(waiting.id, by_user_id=2)
+        await engine.wait_final(waiting.id)
+        cards = engine.replies.cards(waiting.id)
+        assert len(cards) == before + 1  # only the cancelled card was new
+        assert "Cancelled" in cards[-1].title or cards[-1].title != cards[0].title
+
+
+async def test_a_video_discord_keeps_refusing_is_given_up_as_a_delivery_failure(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        job = await engine.scheduler.enqueue(new_job())
+        submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
+        engine.replies.refuse_all = True
+        engine.fake.set_state(submitted.request_id or "", "completed")
+        final = await engine.wait_final(job.id)
+        assert final.state is JobState.FAILED
+        assert final.failure_reason is FailureReason.DELIVERY_FAILED
+        assert final.video_url is not None
+        assert engine.replies.refused.count(JobState.COMPLETED) == GIVE_UP_AFTER
+        assert engine.replies.announced == []
+
+
+async def test_an_end_discord_keeps_refusing_is_given_up_after_a_bounded_number_of_tries(
+    tmp_path: Path,
+) -> None:
+    async with running_engine(tmp_path, max_active=1) as engine:
+        blocker = await engine.scheduler.enqueue(new_job(user_id=1))
+        await engine.wait_state(blocker.id, JobState.IN_QUEUE)
+        waiting = await engine.scheduler.enqueue(new_job(user_id=2))
+        engine.replies.refuse_all = True
+        await engine.scheduler.cancel(waiting.id, by_user_id=2)
+        final = await engine.wait_final(waiting.id)
+        assert final.state is JobState.CANCELLED
+        assert engine.replies.refused.count(JobState.CANCELLED) == GIVE_UP_AFTER
+
+
+async def test_refused_progress_edits_do_not_use_up_the_tries_of_the_end(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        job = await engine.scheduler.enqueue(new_job())
+        submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
+        engine.replies.fail_shows = GIVE_UP_AFTER + 2
+        engine.presenter.job_changed(await engine.stored(job.id))
+        async with engine.replies.changed:
+            await engine.replies.changed.wait_for(lambda: engine.replies.fail_shows == 0)
+        engine.replies.fail_deliveries = 1
+        engine.fake.set_state(submitted.request_id or "", "completed")
+        final = await engine.wait_final(job.id)
+        assert final.state is JobState.DELIVERED
+        assert engine.replies.delivered == [job.id]

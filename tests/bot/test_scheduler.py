@@ -1,0 +1,137 @@
+"""The scheduler's loop against the RunComfy double: limits, fair order, the probe after a failure."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+from bot.jobs import FailureReason, Job, JobState
+from bot.scheduler import IDLE_CHECK_S
+from bot.store import JobStore, open_store
+from client.fake import Fault
+from tests.bot.engine_harness import make_job, new_job, running_engine
+
+
+async def test_at_most_max_active_jobs_reach_runcomfy_in_fair_order(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, max_active=1) as engine:
+        first = await engine.scheduler.enqueue(new_job(user_id=1, minute=0))
+        second_of_one = await engine.scheduler.enqueue(new_job(user_id=1, minute=1))
+        first_of_two = await engine.scheduler.enqueue(new_job(user_id=2, minute=2))
+        running = await engine.wait_state(first.id, JobState.IN_QUEUE)
+        assert len(engine.fake.jobs) == 1
+        assert (await engine.stored(second_of_one.id)).state is JobState.QUEUED
+        engine.fake.set_state(running.request_id or "", "completed")
+        await engine.wait_state(first_of_two.id, JobState.IN_QUEUE)
+        assert (await engine.stored(second_of_one.id)).state is JobState.QUEUED
+        assert len(engine.fake.jobs) == 2
+
+
+class QueueReadHeldBack:
+    """A store whose queue read returns what it saw, but only once the test lets it."""
+
+    def __init__(self, inner: JobStore) -> None:
+        self._inner = inner
+        self.read_done = asyncio.Event()
+        self.release = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def queued_jobs(self, limit: int | None = None) -> list[Job]:
+        seen = await self._inner.queued_jobs(limit)
+        self.read_done.set()
+        await self.release.wait()
+        return seen
+
+
+async def test_a_job_queued_during_a_scheduler_pass_is_not_left_waiting(tmp_path: Path) -> None:
+    inner = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'held.sqlite3'}")
+    held = QueueReadHeldBack(inner)
+    try:
+        async with running_engine(tmp_path, store=cast(JobStore, held)) as engine:
+            await asyncio.wait_for(held.read_done.wait(), 5)  # the first pass saw an empty queue
+            job = await engine.scheduler.enqueue(new_job())
+            held.release.set()
+            submitted = await engine.wait_state(job.id, JobState.IN_QUEUE, timeout=5)
+            assert submitted.request_id in engine.fake.jobs
+    finally:
+        await inner.close()
+
+
+async def test_an_outage_costs_one_job_not_the_whole_queue(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, max_active=1, first_pause_s=30) as engine:
+        engine.fake.inject(Fault.http(502, endpoint="submit", times=None))
+        jobs = [await engine.scheduler.enqueue(new_job(user_id=u)) for u in (1, 2, 3)]
+        failed = await engine.wait_final(jobs[0].id)
+        assert failed.failure_reason is FailureReason.SUBMISSION_INTERRUPTED
+        assert len(engine.fake.requests_to("submit")) == 1
+        assert [(await engine.stored(j.id)).state for j in jobs[1:]] == [JobState.QUEUED, JobState.QUEUED]
+
+
+async def test_a_past_pause_no_longer_shortens_the_idle_wait(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, start_loops=False) as engine:
+        engine.fake.inject(Fault.rate_limited(0, endpoint="submit", times=None))
+        job = await engine.scheduler.enqueue(new_job())
+        await engine.scheduler._fill_slots()
+        await engine.listener.wait_for(
+            lambda: (
+                engine.listener.history[job.id][-2:]
+                == [
+                    JobState.SUBMITTING,
+                    JobState.QUEUED,
+                ]
+            )
+        )
+        assert engine.scheduler._seconds_to_next_check() <= 0.05
+        engine.fake.clear_faults()
+        await engine.listener.wait_for(lambda: engine.health.not_before is not None)
+        engine.health.not_before = engine.scheduler._clock() - timedelta(seconds=1)
+        assert engine.scheduler._seconds_to_next_check() == IDLE_CHECK_S
+
+
+async def test_stop_during_a_queue_read_submits_nothing(tmp_path: Path) -> None:
+    inner = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'held.sqlite3'}")
+    held = QueueReadHeldBack(inner)
+    try:
+        async with running_engine(tmp_path, store=cast(JobStore, held), start_loops=False) as engine:
+            job = await inner.create(make_job())
+            fill = asyncio.create_task(engine.scheduler._fill_slots())
+            await asyncio.wait_for(held.read_done.wait(), 5)
+            await engine.scheduler.stop()
+            held.release.set()
+            await fill
+            assert engine.fake.requests_to("submit") == []
+            assert (await engine.stored(job.id)).state is JobState.QUEUED
+    finally:
+        await inner.close()
+
+
+async def test_after_a_failed_submission_only_one_job_probes_runcomfy(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, max_active=4, start_loops=False) as engine:
+        engine.fake.inject(Fault.http(502, endpoint="submit", times=None))
+        for user in range(6):
+            await engine.scheduler.enqueue(new_job(user_id=user))
+        await engine.scheduler._fill_slots()
+        await engine.fake.wait_for_requests("submit", 4)  # before anything failed, four went out together
+        await asyncio.gather(*engine.scheduler._submissions)
+        engine.health.not_before = None  # the pause is over
+        await engine.scheduler._fill_slots()
+        assert len(engine.scheduler._launching) == 1
+        await asyncio.gather(*engine.scheduler._submissions)
+        assert len(engine.fake.requests_to("submit")) == 5
+
+
+async def test_a_probe_while_the_service_is_down_respects_the_active_limit(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, max_active=1, start_loops=False) as engine:
+        running = await engine.store.create(make_job(user_id=1))
+        await engine.store.save(
+            running.moved_to(JobState.SUBMITTING).moved_to(JobState.IN_QUEUE, request_id="r")
+        )
+        await engine.scheduler.enqueue(new_job(user_id=2))
+        engine.health.trip("AuthenticationError", datetime.now(UTC) - timedelta(minutes=5))
+        assert engine.health.may_submit(datetime.now(UTC))
+        await engine.scheduler._fill_slots()
+        assert engine.scheduler._launching == set()
+        assert engine.fake.requests_to("submit") == []

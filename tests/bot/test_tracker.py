@@ -1,0 +1,94 @@
+"""Following jobs at RunComfy: failures, the maximum job time, transient errors, foreign requests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.jobs import CancelPlace, FailureReason, Job, JobState
+from bot.tracker import apply_status
+from client.fake import Fault
+from client.models import Cancelled, Completed, Failed, InProgress, Queued
+from tests.bot.engine_harness import new_job, running_engine
+from tests.store.jobs_for_tests import minimal_job
+
+T1 = datetime(2026, 2, 2, 12, 0, tzinfo=UTC)
+
+
+def at_runcomfy(state: JobState = JobState.IN_QUEUE, **changes: object) -> Job:
+    job = minimal_job(state=JobState.SUBMITTING, request_id="r-1", submitted_at=T1 - timedelta(minutes=1))
+    return job.moved_to(state, at=T1 - timedelta(seconds=30), **changes)
+
+
+def test_a_new_queue_position_is_a_change_and_the_same_one_is_not() -> None:
+    job = at_runcomfy(remote_queue_position=3)
+    assert apply_status(job, Queued(position=3), T1) is job
+    moved = apply_status(job, Queued(position=2), T1)
+    assert moved.remote_queue_position == 2
+    assert moved.updated_at == T1
+
+
+def test_a_stale_queued_answer_never_moves_a_running_job_back() -> None:
+    job = at_runcomfy(JobState.IN_PROGRESS)
+    assert apply_status(job, Queued(position=1), T1) is job
+    assert apply_status(job, InProgress(), T1) is job
+
+
+def test_each_end_status_becomes_the_matching_end() -> None:
+    job = at_runcomfy()
+    done = apply_status(job, Completed(video_url="https://v.example/out.mp4"), T1)
+    assert (done.state, done.video_url, done.finished_at) == (
+        JobState.COMPLETED,
+        "https://v.example/out.mp4",
+        T1,
+    )
+    assert apply_status(job, Completed(video_url=None), T1).failure_reason is FailureReason.NO_VIDEO
+    cancelled = apply_status(job, Cancelled(), T1)
+    assert (cancelled.state, cancelled.cancel_place) == (JobState.CANCELLED, CancelPlace.RUNCOMFY)
+    failed = apply_status(job, Failed(error="content policy"), T1)
+    assert (failed.failure_reason, failed.failure_detail) == (
+        FailureReason.GENERATION_FAILED,
+        "content policy",
+    )
+
+
+async def test_a_failed_generation_carries_runcomfy_error(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        engine.fake.fail_next_jobs(1, message="content policy")
+        job = await engine.scheduler.enqueue(new_job())
+        submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
+        engine.fake.advance(submitted.request_id or "")
+        engine.fake.advance(submitted.request_id or "")
+        failed = await engine.wait_final(job.id)
+        assert failed.failure_reason is FailureReason.GENERATION_FAILED
+        assert "content policy" in (failed.failure_detail or "")
+
+
+async def test_a_job_past_its_maximum_is_cancelled_and_failed(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, job_max_s=0.3) as engine:
+        job = await engine.scheduler.enqueue(new_job())
+        submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
+        failed = await engine.wait_final(job.id)
+        assert failed.failure_reason is FailureReason.TIMED_OUT
+        assert engine.fake.jobs[submitted.request_id or ""].status == "cancelled"
+
+
+async def test_transient_status_errors_do_not_fail_the_job(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        job = await engine.scheduler.enqueue(new_job())
+        submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
+        engine.fake.inject(Fault.http(500, endpoint="result", times=6))
+        await engine.fake.wait_for(lambda: not engine.fake.pending_faults)
+        engine.fake.set_state(submitted.request_id or "", "completed")
+        final = await engine.wait_final(job.id)
+        assert final.state is JobState.DELIVERED
+
+
+async def test_a_request_of_another_account_fails_that_job_only(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        job = await engine.scheduler.enqueue(new_job())
+        await engine.wait_state(job.id, JobState.IN_QUEUE)
+        engine.fake.inject(Fault.http(403, endpoint="result", error_code=403001, times=None))
+        failed = await engine.wait_final(job.id)
+        assert failed.failure_reason is FailureReason.NOT_FOUND
+        assert not engine.health.degraded

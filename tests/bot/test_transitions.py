@@ -1,0 +1,146 @@
+"""The one write path: lock, re-read, pure transition, versioned save, then every listener in turn."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.jobs import FailureReason, Job, JobState
+from bot.store import JobStore
+from bot.transitions import JobWriter
+from tests.bot.engine_harness import new_job, running_engine
+from tests.store.jobs_for_tests import minimal_job
+
+NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+
+
+class Heard:
+    def __init__(self, name: str, log: list[str]) -> None:
+        self.name = name
+        self.log = log
+        self.jobs: list[Job] = []
+
+    def job_changed(self, job: Job) -> None:
+        self.jobs.append(job)
+        self.log.append(f"{self.name}:job:{job.state}")
+
+    def queue_changed(self) -> None:
+        self.log.append(f"{self.name}:queue")
+
+
+def built(job_id: str, now: datetime) -> Job:
+    return minimal_job(job_id, created_at=now)
+
+
+async def test_create_mints_the_id_and_tells_every_listener_in_order(store: JobStore) -> None:
+    log: list[str] = []
+    writer = JobWriter(store, listeners=[Heard("a", log), Heard("b", log)], new_id=lambda: "0000beef")
+    job = await writer.create(built)
+    assert job.id == "0000beef"
+    assert job.version == 1
+    assert log == ["a:job:queued", "b:job:queued", "a:queue", "b:queue"]
+
+
+async def test_a_taken_id_is_minted_again(store: JobStore) -> None:
+    minted = iter(["0000000a", "0000000a", "0000000b"])
+    writer = JobWriter(store, new_id=lambda: next(minted))
+    first = await writer.create(built)
+    second = await writer.create(built)
+    assert (first.id, second.id) == ("0000000a", "0000000b")
+
+
+async def test_apply_saves_the_transition_stamped_with_the_writers_clock(store: JobStore) -> None:
+    log: list[str] = []
+    heard = Heard("a", log)
+    writer = JobWriter(store, clock=lambda: NOW, listeners=[heard])
+    job = await writer.create(built)
+    written = await writer.apply(job.id, lambda j, now: j.moved_to(JobState.SUBMITTING, at=now))
+    assert written.before == job
+    assert written.after is not None
+    assert written.after.version == 2
+    assert written.after.submitted_at == NOW
+    assert await store.get(job.id) == written.after
+    assert heard.jobs[-1] == written.after
+    assert log[-1] == "a:queue"  # the job left the queue
+
+
+async def test_a_transition_that_changes_nothing_saves_nothing_and_tells_nobody(store: JobStore) -> None:
+    log: list[str] = []
+    writer = JobWriter(store, listeners=[Heard("a", log)])
+    job = await writer.create(built)
+    log.clear()
+    for transition in (lambda j, now: None, lambda j, now: j):
+        written = await writer.apply(job.id, transition)
+        assert not written.changed
+        assert written.job == job
+    assert (await store.get(job.id)) == job
+    assert log == []
+
+
+async def test_a_missing_job_is_reported_not_invented(store: JobStore) -> None:
+    written = await JobWriter(store).apply("deadbeef", lambda j, now: j.failed(FailureReason.NOT_FOUND))
+    assert written.before is None
+    assert written.job is None
+
+
+async def test_only_entering_or_leaving_the_queue_tells_of_a_queue_change(store: JobStore) -> None:
+    log: list[str] = []
+    writer = JobWriter(store, listeners=[Heard("a", log)])
+    job = await writer.create(built)
+    await writer.apply(job.id, lambda j, now: j.moved_to(JobState.SUBMITTING, at=now))
+    log.clear()
+    await writer.apply(job.id, lambda j, now: j.moved_to(JobState.IN_QUEUE, at=now, request_id="r"))
+    await writer.apply(job.id, lambda j, now: j.with_changes(at=now, remote_queue_position=2))
+    assert log == ["a:job:in_queue", "a:job:in_queue"]
+
+
+async def test_concurrent_changes_of_one_job_each_see_the_other(store: JobStore) -> None:
+    writer = JobWriter(store)
+    job = await writer.create(built)
+    release = asyncio.Event()
+
+    async def slow_first() -> None:
+        def mark(j: Job, now: datetime) -> Job:
+            return j.with_changes(at=now, cancel_requested_by=1)
+
+        await writer.apply(job.id, mark)
+
+    async def slow_store_get(job_id: str) -> Job | None:
+        await release.wait()
+        return await plain_get(job_id)
+
+    plain_get = store.get
+    store.get = slow_store_get  # type: ignore[method-assign]
+    first = asyncio.create_task(slow_first())
+    second = asyncio.create_task(
+        writer.apply(job.id, lambda j, now: j.with_changes(at=now + timedelta(seconds=1), reply_final=True))
+    )
+    release.set()
+    await asyncio.gather(first, second)
+    store.get = plain_get  # type: ignore[method-assign]
+    stored = await store.get(job.id)
+    assert stored is not None
+    assert stored.version == 3
+    assert stored.cancel_requested_by == 1
+    assert stored.reply_final
+
+
+async def test_a_clashing_short_id_gets_a_fresh_one(tmp_path: Path) -> None:
+    minted = iter(["0000000a", "0000000a", "0000000b"])
+    async with running_engine(tmp_path, start_loops=False, new_id=lambda: next(minted)) as engine:
+        first = await engine.scheduler.enqueue(new_job())
+        second = await engine.scheduler.enqueue(new_job(user_id=8))
+        assert second.id != first.id
+        assert (await engine.stored(first.id)).user_id == 7
+        assert (await engine.stored(second.id)).user_id == 8
+
+
+async def test_the_listener_making_a_change_is_not_told_of_it_again(store: JobStore) -> None:
+    log: list[str] = []
+    maker, other = Heard("maker", log), Heard("other", log)
+    writer = JobWriter(store, listeners=[maker, other])
+    job = await writer.create(built)
+    log.clear()
+    await writer.apply(job.id, lambda j, now: j.with_changes(at=now, reply_final=True), by=maker)
+    assert log == ["other:job:queued"]
