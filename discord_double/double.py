@@ -572,7 +572,7 @@ class DiscordDouble:
         source = self.world.messages.get(record.source_message_id) if record.source_message_id else None
         record.modal_submitted = True
         data: JSON = {"custom_id": modal["custom_id"], "components": components}
-        return await self._interact(5, data, submitter, held, role_ids, channel, locale, source)
+        return await self._interact(5, data, submitter, held, role_ids, channel, locale, source, record.id)
 
     async def click(
         self,
@@ -680,6 +680,7 @@ class DiscordDouble:
         channel: ChannelSpec,
         locale: str,
         message: StoredMessage | None,
+        opened_by: int | None = None,
     ) -> InteractionHandle:
         guild = self._guild_of_channel(channel)
         app_permissions = self.world.bot_permissions(guild, channel)
@@ -720,6 +721,7 @@ class DiscordDouble:
             created_at=time.monotonic(),
             payload=payload,
             source_message_id=message.id if message is not None else None,
+            opened_by=opened_by,
         )
         self.world.interactions[interaction_id] = record
         if not await self.gateway.dispatch_to_guild(guild.id, "INTERACTION_CREATE", payload):

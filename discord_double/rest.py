@@ -317,6 +317,8 @@ class RestApi:
                 "application_id": str(self.world.application_id),
                 "version": str(self.world.ids.next()),
             }
+            if entry["default_member_permissions"] is not None:
+                entry["default_member_permissions"] = str(entry["default_member_permissions"])
             if scope is not None:
                 entry["guild_id"] = str(scope)
             stored.append(entry)

@@ -241,6 +241,7 @@ class InteractionRecord:
     followup_ids: list[int] = field(default_factory=list)
     modal: JSON | None = None
     modal_submitted: bool = False
+    opened_by: int | None = None
     choices: list[JSON] | None = None
 
 

@@ -243,17 +243,7 @@ class World:
         if interaction is None:
             flags &= ~rules.FLAG_EPHEMERAL
         ephemeral = bool(flags & rules.FLAG_EPHEMERAL)
-        metadata = None
-        if interaction is not None:
-            name = interaction.payload.get("data", {}).get("name")
-            metadata = payloads.interaction_metadata(
-                interaction.id,
-                interaction.type,
-                interaction.user,
-                interaction.guild_id,
-                name,
-                interaction.source_message_id,
-            )
+        metadata = self._metadata(interaction) if interaction is not None else None
         message_id = self.ids.next()
         payload = payloads.message(
             message_id=message_id,
@@ -286,6 +276,22 @@ class World:
         )
         self.messages[message_id] = stored
         return stored
+
+    def _metadata(self, interaction: InteractionRecord) -> JSON:
+        """A message's ``interaction_metadata``; a modal submit's names the interaction that opened it."""
+        name = interaction.payload.get("data", {}).get("name")
+        metadata = payloads.interaction_metadata(
+            interaction.id,
+            interaction.type,
+            interaction.user,
+            interaction.guild_id,
+            name,
+            interaction.source_message_id if interaction.type == 3 else None,
+        )
+        opener = self.interactions.get(interaction.opened_by) if interaction.opened_by else None
+        if opener is not None:
+            metadata["triggering_interaction_metadata"] = self._metadata(opener)
+        return metadata
 
     def edit_message(
         self, message: StoredMessage, body: Mapping[str, Any], files: Sequence[UploadedFile]
