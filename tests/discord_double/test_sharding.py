@@ -55,10 +55,10 @@ async def test_each_guilds_events_go_to_its_shards_session(
         )
 
     by_shard = {0: zero, 1: one}
-    assert [i["id"] for i in by_shard[double.shard_of(other)].named("INTERACTION_CREATE")] == [str(here.id)]
-    assert [i["id"] for i in by_shard[double.shard_of(first)].named("INTERACTION_CREATE")][-1] == str(
-        there.id
-    )
+    assert str(here.id) in [i["id"] for i in by_shard[1].named("INTERACTION_CREATE")]
+    assert str(there.id) in [i["id"] for i in by_shard[double.shard_of(first)].named("INTERACTION_CREATE")]
+    for shard, session in by_shard.items():
+        assert all((int(i["guild_id"]) >> 22) % 2 == shard for i in session.named("INTERACTION_CREATE"))
 
 
 @pytest.mark.double_config(shard_count=2)
