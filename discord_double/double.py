@@ -37,6 +37,7 @@ T = TypeVar("T")
 JSON = dict[str, Any]
 MAX_BODY = 512 * 1024 * 1024
 
+GUILDS_INTENT = 1
 AUTO_MODERATION_CONFIGURATION = 1 << 20
 
 
@@ -215,9 +216,13 @@ class DiscordDouble:
         return user
 
     def add_role(self, name: str, permissions: int, guild: GuildSpec | None = None) -> RoleSpec:
+        """A role of ``guild``; a connected bot gets GUILD_ROLE_CREATE (as it gets CHANNEL_CREATE for
+        ``add_channel`` and CHANNEL_UPDATE for ``set_overwrite`` and ``deny_bot``)."""
         target = guild or self.guild
         role = RoleSpec(self.world.ids.next(), name, permissions, position=len(target.roles))
         target.roles.append(role)
+        event = {"guild_id": str(target.id), "role": payloads.role(role)}
+        self.gateway.queue_for_guild(target.id, "GUILD_ROLE_CREATE", event, GUILDS_INTENT)
         return role
 
     def assign_roles(self, user: UserSpec, *roles: RoleSpec, guild: GuildSpec | None = None) -> None:
@@ -256,7 +261,13 @@ class DiscordDouble:
         target = guild or self.guild
         channel = ChannelSpec(self.world.ids.next(), name, position=len(target.channels))
         target.channels.append(channel)
+        self._channel_event("CHANNEL_CREATE", channel)
         return channel
+
+    def _channel_event(self, event: str, channel: ChannelSpec) -> None:
+        guild = self._guild_of_channel(channel)
+        data = payloads.channel(channel, guild.id, self.world.bot.id)
+        self.gateway.queue_for_guild(guild.id, event, data, GUILDS_INTENT)
 
     def set_overwrite(
         self, channel: ChannelSpec, target: RoleSpec | UserSpec, *, allow: int = 0, deny: int = 0
@@ -266,6 +277,7 @@ class DiscordDouble:
         kind = 0 if isinstance(target, RoleSpec) else 1
         channel.overwrites = [o for o in channel.overwrites if (o.id, o.type) != (target.id, kind)]
         channel.overwrites.append(Overwrite(target.id, kind, allow, deny))
+        self._channel_event("CHANNEL_UPDATE", channel)
 
     def add_guild(
         self, name: str, channels: Sequence[str] = ("general", "animate"), *, shard: int | None = None
@@ -405,6 +417,7 @@ class DiscordDouble:
     def deny_bot(self, channel: ChannelSpec, **permissions: bool) -> None:
         """Take permissions from the bot in one channel, e.g. ``deny_bot(ch, attach_files=True)``."""
         channel.bot_denied |= Permissions(**permissions).value
+        self._channel_event("CHANNEL_UPDATE", channel)
 
     def set_upload_limit(self, size: int, guild: GuildSpec | None = None) -> None:
         """Set the per-file upload limit; GUILD_CREATE then says the matching boost tier (≥ 100 MiB: 3,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
@@ -77,6 +78,8 @@ class Gateway:
         self.sessions: dict[str, Session] = {}
         self.current: Session | None = None
         self.by_shard: dict[int, Session] = {}
+        self._queued: list[tuple[int, str, Any, int]] = []
+        self._flusher: asyncio.Task[None] | None = None
         self.log: list[GatewayEvent] = []
         self.identify_count = 0
         self.sockets: set[web.WebSocketResponse] = set()
@@ -102,8 +105,25 @@ class Gateway:
         """The session that gets this guild's events: the latest to identify (or resume) on its shard."""
         return self.by_shard.get(self.shard_of(guild_id))
 
+    def queue_for_guild(self, guild_id: int, event: str, data: Any, intent: int = 0) -> None:
+        """Send a guild's event from synchronous code: it goes out before any later dispatch (or soon)."""
+        if not self.by_shard:
+            return
+        self._queued.append((guild_id, event, data, intent))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        while self._queued:
+            guild_id, event, data, intent = self._queued.pop(0)
+            await self._send_to_guild(guild_id, event, data, intent)
+
     async def dispatch_to_guild(self, guild_id: int, event: str, data: Any, intent: int = 0) -> bool:
         """Send a guild's event to its shard's session, if that session asked for ``intent``; say if sent."""
+        await self._flush()
+        return await self._send_to_guild(guild_id, event, data, intent)
+
+    async def _send_to_guild(self, guild_id: int, event: str, data: Any, intent: int) -> bool:
         session = self.session_for(guild_id)
         if session is None or (intent and not session.intents & intent):
             return False
@@ -141,6 +161,8 @@ class Gateway:
         await self._on_change()
 
     async def close_all(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
         for socket in list(self.sockets):
             await socket.close(code=1001)
 

@@ -102,3 +102,23 @@ async def test_messages_in_several_channels(probe_bot: ProbeBot) -> None:
     assert [m.content for m in double.messages(log)] == ["hello", "entry"]
     assert posted.payload["author"]["id"] == str(double.member.id)
     assert double.messages(double.channel) == []
+
+
+async def test_a_connected_bot_learns_new_roles_channels_and_overwrites(probe_bot: ProbeBot) -> None:
+    double = probe_bot.double
+    mods = double.add_role("mods", MANAGE_MESSAGES)
+    log = double.add_channel("mod-log")
+    double.set_overwrite(log, mods, allow=SEND)
+    erin = double.add_user("erin", roles=[mods])
+
+    handle = await double.invoke_command("probe", user=erin)
+    async with asyncio.timeout(5):
+        interaction = await probe_bot.received.get()
+    assert interaction.id == handle.id
+    assert isinstance(interaction.user, discord.Member)
+    assert [r.id for r in interaction.user.roles if not r.is_default()] == [mods.id]
+    cached = probe_bot.client.get_channel(log.id)
+    assert isinstance(cached, discord.TextChannel)
+    role = cached.guild.get_role(mods.id)
+    assert role is not None
+    assert cached.overwrites_for(role).send_messages is True
