@@ -13,6 +13,7 @@ import pytest
 from discord import app_commands
 
 from discord_double import DiscordDouble, DoubleError, InteractionHandle, rules
+from tests.discord_double.conftest import ProbeBot
 
 MANAGE_GUILD = discord.Permissions(manage_guild=True).value
 
@@ -256,3 +257,31 @@ async def test_callback_types_and_modal_bodies_are_checked(
     assert "data.components" in refused.text
     assert fresh.response_type is None
     assert (await answer(submitted, {"type": 9, "data": long_title})).code == rules.INVALID_FORM_BODY
+
+
+async def test_a_modal_opened_from_a_button_may_update_that_message(probe_bot: ProbeBot) -> None:
+    double = probe_bot.double
+    handle, interaction = await probe_bot.invoke()
+    await interaction.response.send_message("card", view=probe_bot.press_view())
+    card = await handle.wait_original()
+    pressed, press = await probe_bot.click(card.id)
+
+    modal: discord.ui.Modal = discord.ui.Modal(title="Why", custom_id="why")
+    modal.add_item(discord.ui.TextInput(label="Reason", custom_id="reason"))
+    received = probe_bot.received
+
+    async def submitted(interaction: discord.Interaction) -> None:
+        await received.put(interaction)
+
+    modal.on_submit = submitted  # type: ignore[method-assign]
+    await press.response.send_modal(modal)
+    assert await pressed.wait_response() == 9
+
+    submit = await double.submit_modal(pressed, {"reason": "duplicate"})
+    async with asyncio.timeout(5):
+        answer = await received.get()
+    assert answer.id == submit.id
+    assert submit.record.payload["message"]["id"] == str(card.id)
+    await answer.response.edit_message(content="denied: duplicate", view=None)
+    assert submit.response_type == 7
+    assert double.message(card.id).content == "denied: duplicate"
