@@ -291,6 +291,11 @@ class DiscordDouble:
     def guilds(self) -> list[GuildSpec]:
         return list(self.world.guilds)
 
+    @property
+    def connected_shards(self) -> list[int]:
+        """The shard ids that have a connected session now (a killed process's shards drop out)."""
+        return sorted(shard for shard, session in self.gateway.by_shard.items() if session.live)
+
     def shard_of(self, guild: GuildSpec) -> int:
         """The shard this guild's events go to: ``(guild_id >> 22) % shard_count``."""
         return self.gateway.shard_of(guild.id)

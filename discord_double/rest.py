@@ -664,6 +664,7 @@ class RestApi:
         rule_id = _as_id(call.params["rule_id"])
         rule = self.world.automod_rules.get(rule_id) if rule_id is not None else None
         if rule is None or rule.guild_id != guild.id:
+            # Discord documents no JSON code for an unknown rule; a plain 404 says what a caller can rely on.
             return Reply(404, rules.not_found_body())
         return Reply(200, payloads.automod_rule(rule))
 

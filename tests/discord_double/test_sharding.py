@@ -67,8 +67,12 @@ async def test_the_double_is_not_ready_until_every_shard_is(discord_double: Disc
     async with connect(double, shard=[0, 2]) as zero:
         await double.wait_for(lambda: zero.named("READY"))
         assert not double.bot_ready(require_commands=False)
+        assert double.connected_shards == [0]
         async with connect(double, shard=[1, 2]):
             await double.wait_for(lambda: double.bot_ready(require_commands=False))
+            assert double.connected_shards == [0, 1]
+        await double.wait_for(lambda: double.connected_shards == [0])
+        assert not double.bot_ready(require_commands=False)
 
 
 @pytest.mark.parametrize("shard", [[2, 2], [-1, 2], [0, 0], ["0", "1"], [0]])
