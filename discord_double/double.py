@@ -603,12 +603,14 @@ class DiscordDouble:
         locale: str = "en-US",
         values: Sequence[str] | None = None,
         stale: bool = False,
+        forged: bool = False,
     ) -> InteractionHandle:
         """Press the component ``custom_id`` on ``message`` (a button, or a select with ``values``).
 
         Discord's clients do not let anyone press a disabled component, so that raises DoubleError;
         ``stale=True`` plays a client still showing an older version of the message, where the
-        component was enabled (or present at all), and sends the press anyway."""
+        component was enabled (or present at all), and sends the press anyway. ``forged=True`` sends a
+        button press with a ``custom_id`` the message never carried (a tampered client)."""
         versions = [message.payload] + (list(reversed(message.history)) if stale else [])
         component = next(
             (
@@ -620,6 +622,8 @@ class DiscordDouble:
             ),
             None,
         )
+        if component is None and forged:
+            component = {"type": 2, "custom_id": custom_id}
         if component is None:
             raise DoubleError(f"message {message.id} has no component {custom_id!r}")
         if component.get("disabled") and not stale:

@@ -122,3 +122,16 @@ async def test_a_connected_bot_learns_new_roles_channels_and_overwrites(probe_bo
     role = cached.guild.get_role(mods.id)
     assert role is not None
     assert cached.overwrites_for(role).send_messages is True
+
+
+async def test_a_forged_custom_id_is_sent_only_when_asked(probe_bot: ProbeBot) -> None:
+    double = probe_bot.double
+    handle, interaction = await probe_bot.invoke()
+    await interaction.response.send_message("card", view=probe_bot.press_view())
+    card = await handle.wait_original()
+
+    with pytest.raises(DoubleError, match="no component 'mod:approve:1'"):
+        await double.click(card, "mod:approve:1")
+    forged = await double.click(card, "mod:approve:1", forged=True)
+    assert forged.record.payload["data"] == {"custom_id": "mod:approve:1", "component_type": 2}
+    assert forged.record.payload["message"]["id"] == str(card.id)
