@@ -18,13 +18,14 @@ STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT =
 
 class CommandInput:
     """Builds an interaction's ``data.options`` and ``data.resolved`` from a test's Python values, refusing
-    what Discord's client would not let a member send (unknown or missing options, wrong types, values
-    outside the choices or bounds)."""
+    unknown options and wrong types always, and (with ``strict_options``) what Discord's client would not
+    let a member send: missing required options, values outside the choices or bounds."""
 
     def __init__(
         self, world: World, guild: GuildSpec, channel: ChannelSpec, invoker: UserSpec, roles: Sequence[int]
     ) -> None:
         self.world = world
+        self.strict = world.config.strict_options
         self.guild = guild
         self.channel = channel
         self.invoker = invoker
@@ -48,7 +49,7 @@ class CommandInput:
         if any(o.get("type") in (SUB_COMMAND, SUB_COMMAND_GROUP) for o in declared.values()):
             raise DoubleError(f"/{definition['name']} needs a subcommand")
         missing = [n for n, o in declared.items() if o.get("required") and n not in values and n != focused]
-        if missing and focused is None:
+        if missing and focused is None and self.strict:
             raise DoubleError(f"/{definition['name']} needs its required options {missing}")
         out: list[JSON] = []
         for option_name, value in values.items():
@@ -97,6 +98,8 @@ class CommandInput:
         raise DoubleError(f"option {name!r} has a type the double does not model ({kind})")
 
     def _checked(self, option: Mapping[str, Any], value: Any, measure: Any, bound: str) -> Any:
+        if not self.strict:
+            return value
         choices = option.get("choices")
         if choices and value not in [c["value"] for c in choices]:
             raise DoubleError(f"option {option['name']!r} takes one of its choices, not {value!r}")

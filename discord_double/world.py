@@ -56,6 +56,9 @@ class DoubleConfig:
     port: int = 0
     shard_count: int = 1
     max_guilds_per_shard: int = 2500
+    # Refuse commands Discord's client would not send (a required option missing, a value outside its
+    # choices or bounds). Off by default: tests of the bot's own checks send them as a tampered client.
+    strict_options: bool = False
 
 
 class DoubleError(Exception):

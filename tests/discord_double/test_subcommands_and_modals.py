@@ -61,7 +61,11 @@ class ModBot:
             await interaction.response.send_message("ok", ephemeral=True)
 
         @mod.command(name="block", description="Block a member")
-        async def block(interaction: discord.Interaction, member: discord.Member, hours: int = 24) -> None:
+        async def block(
+            interaction: discord.Interaction,
+            member: discord.Member,
+            hours: app_commands.Range[int, 1, 720] = 24,
+        ) -> None:
             await seen.put((member, hours))
             await interaction.response.send_message("blocked", ephemeral=True)
 
@@ -153,6 +157,7 @@ async def test_a_subcommand_group(mod_bot: ModBot, discord_double: DiscordDouble
     assert await mod_bot.next() == ("word", "spam")
 
 
+@pytest.mark.double_config(strict_options=True)
 async def test_the_client_refuses_what_discord_would_not_send(
     mod_bot: ModBot, discord_double: DiscordDouble
 ) -> None:
@@ -164,6 +169,20 @@ async def test_the_client_refuses_what_discord_would_not_send(
         await double.invoke_command("mod settings", {"member_active": "3"}, user=moderator)
     with pytest.raises(DoubleError, match="subcommand"):
         await double.invoke_command("mod", {}, user=moderator)
+    with pytest.raises(DoubleError, match=r"outside 1\.\.720"):
+        await double.invoke_command("mod block", {"member": double.member, "hours": 0}, user=moderator)
+
+
+async def test_without_strict_options_a_tampered_client_may_leave_out_required_ones(
+    mod_bot: ModBot, discord_double: DiscordDouble
+) -> None:
+    double = discord_double
+    handle = await double.invoke_command("mod block", {"hours": 2}, user=_moderator(double))
+    assert handle.record.payload["data"]["options"][0]["options"] == [
+        {"name": "hours", "type": 4, "value": 2}
+    ]
+    with pytest.raises(DoubleError, match="takes a number"):
+        await double.invoke_command("mod settings", {"member_active": "3"}, user=_moderator(double))
 
 
 async def test_default_member_permissions_hide_the_command_unless_forced(
