@@ -282,10 +282,13 @@ class DiscordDouble:
     def add_guild(
         self, name: str, channels: Sequence[str] = ("general", "animate"), *, shard: int | None = None
     ) -> GuildSpec:
-        """Another guild the bot is in (before the bot connects), with an owner and a member;
-        ``shard`` picks an id that Discord routes to that shard of ``DoubleConfig.shard_count``."""
+        """Another guild the bot is in, with an owner and a member (a connected bot gets its GUILD_CREATE,
+        as when it joins one); ``shard`` picks an id Discord routes to that shard of ``shard_count``."""
         placed = (shard, self.config.shard_count) if shard is not None else None
-        return self.world.add_guild(name, channels, placed)
+        guild = self.world.add_guild(name, channels, placed)
+        joined = payloads.guild_create(guild, self.world.bot, self.world.bot_role_ids[guild.id])
+        self.gateway.queue_for_guild(guild.id, "GUILD_CREATE", joined, GUILDS_INTENT)
+        return guild
 
     @property
     def guilds(self) -> list[GuildSpec]:

@@ -110,8 +110,12 @@ class Gateway:
         if not self.by_shard:
             return
         self._queued.append((guild_id, event, data, intent))
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop running: the next dispatch sends it first
         if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.get_running_loop().create_task(self._flush())
+            self._flusher = loop.create_task(self._flush())
 
     async def _flush(self) -> None:
         while self._queued:

@@ -123,6 +123,13 @@ async def test_a_connected_bot_learns_new_roles_channels_and_overwrites(probe_bo
     assert role is not None
     assert cached.overwrites_for(role).send_messages is True
 
+    joined = double.add_guild("Joined Later")
+    await double.invoke_command("probe", channel=joined.channels[1], user=joined.members[1])
+    async with asyncio.timeout(5):
+        elsewhere = await probe_bot.received.get()
+    assert elsewhere.guild is not None
+    assert elsewhere.guild.name == "Joined Later"
+
 
 async def test_a_forged_custom_id_is_sent_only_when_asked(probe_bot: ProbeBot) -> None:
     double = probe_bot.double
