@@ -134,8 +134,10 @@ def _fail(line: str, code: int) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if "--playground" in args:
-        from playground.cli import main as playground
-
+        try:
+            from playground.cli import main as playground
+        except ImportError:
+            return _fail("the playground is not part of this installation; run it from a checkout", 2)
         return playground(args)
     build_parser().parse_args(args)
     try:

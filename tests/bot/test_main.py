@@ -198,3 +198,17 @@ def test_anything_else_at_start_is_one_redacted_line(
     assert bot_main.main([]) == 1
     err = capsys.readouterr().err
     assert err == "animate-bot: could not start: PermissionError: denied for Bot ***\n"
+
+
+def test_the_playground_missing_from_an_installation_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "playground.cli", None)  # as in the Docker image: no playground
+    assert bot_main.main(["--playground"]) == 2
+    assert capsys.readouterr().err == (
+        "animate-bot: the playground is not part of this installation; run it from a checkout\n"
+    )
+
+
+def test_help_names_the_playground(tmp_path: Path) -> None:
+    assert "--playground" in run_bot(tmp_path, "--help").stdout
