@@ -176,6 +176,9 @@ FAILURE_FACTS: dict[FailureReason, tuple[dict[str, object], list[str], list[str]
     FailureReason.NOT_FOUND: ({}, [], []),
     FailureReason.NO_VIDEO: ({}, [], []),
     FailureReason.DELIVERY_FAILED: ({"video_url": VIDEO}, [VIDEO], []),
+    FailureReason.UNSAFE_VIDEO: ({"video_url": "https://evil.example/v.mp4"}, [], ["evil.example"]),
+    FailureReason.UNEXPECTED_ANSWER: ({}, [], []),
+    FailureReason.INTERNAL_ERROR: ({}, [], []),
 }
 
 
