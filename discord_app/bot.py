@@ -52,7 +52,7 @@ class AnimateBot(commands.Bot):
         self.engine = JobEngine(
             store,
             api,
-            DiscordReplies(self, http, clock=writer.clock),
+            DiscordReplies(self, api_base=str(settings.runcomfy_api_base), clock=writer.clock),
             pace,
             writer=writer,
             refresh_urls=lambda urls: refresh_attachment_urls(self, urls),
