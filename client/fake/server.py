@@ -119,6 +119,7 @@ class FakeRunComfy:
             timings=self._config.timings,
         )
         self._files: dict[str, ServedFile] = {}
+        self._next_request_ids: list[str] = []
         self._output_url: str | None = None
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -188,6 +189,11 @@ class FakeRunComfy:
         RunComfy: a place a hostile or broken output URL can point at."""
         self._files[name] = ServedFile(body, content_type, redirect_to)
         return f"{self.base_url}/files/{name}"
+
+    def answer_request_ids(self, *request_ids: str) -> None:
+        """The next submits are accepted under these request ids, in order, whatever they look like (a
+        broken or hostile RunComfy answering ``../../admin``)."""
+        self._next_request_ids.extend(request_ids)
 
     def set_output_url(self, url: str | None) -> None:
         """Completed results name ``url`` as their video from now on (None: the fake's own MP4 again)."""
@@ -404,7 +410,8 @@ class FakeRunComfy:
             issues = await self._check_images(job_input)
         if issues:
             return _invalid(issues)
-        job = self._board.create(owner, job_input)
+        planned = self._next_request_ids.pop(0) if self._next_request_ids else None
+        job = self._board.create(owner, job_input, planned)
         urls = self._urls(job.request_id)
         return _json({"request_id": job.request_id, **urls})
 
