@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
 
 from bot import texts
@@ -23,6 +24,7 @@ from bot.presenter import DeliveryError
 from bot.render import Card
 from client.video_download import DownloadRefused, ShowLinkInstead, VideoBytes, download_video
 from cogs.cards import to_embed, to_view
+from cogs.long_rate_limits import long_wait_refusing_session
 
 if TYPE_CHECKING:
     from discord_app.bot import AnimateBot
@@ -48,6 +50,13 @@ class DiscordReplies:
         self._bot = bot
         self._api_base = api_base
         self._clock = clock
+        self._webhook_session: aiohttp.ClientSession | None = None
+
+    async def close(self) -> None:
+        """Close the session the interaction webhooks use (opened on first use)."""
+        if self._webhook_session is not None:
+            await self._webhook_session.close()
+            self._webhook_session = None
 
     async def show(self, job: Job, card: Card) -> ReplyTarget:
         return await self._edit(job, embed=to_embed(card), view=to_view(job.id, card))
@@ -100,8 +109,14 @@ class DiscordReplies:
         return bool(reply.interaction_token) and self._clock() < reply.token_expires_at - TOKEN_MARGIN
 
     def _webhook(self, job: Job) -> discord.Webhook:
+        """The job's interaction webhook; a long 429 on it raises instead of holding the call."""
+        if self._webhook_session is None:
+            self._webhook_session = long_wait_refusing_session()
         return discord.Webhook.partial(
-            job.reply.application_id, job.reply.interaction_token, client=self._bot
+            job.reply.application_id,
+            job.reply.interaction_token,
+            client=self._bot,
+            session=self._webhook_session,
         )
 
     async def _edit(self, job: Job, *, video: tuple[str, bytes] | None = None, **fields: Any) -> ReplyTarget:

@@ -209,6 +209,30 @@ async def test_a_cancel_press_whose_handling_fails_gets_a_private_answer(e2e: En
     assert_clean(e2e)
 
 
+# ---- 5. a long 429 on one reply ----------------------------------------------------------------------------
+
+WEBHOOK_EDIT = "PATCH /webhooks/{application_id}/{token}/messages/{message_id}"
+LONG_WAIT_S = 3600
+
+
+async def test_a_reply_discord_refuses_for_long_is_retried_later_while_others_go_on(e2e: EndToEnd) -> None:
+    discord = e2e.discord
+    body = {"message": "You are being rate limited.", "retry_after": LONG_WAIT_S, "global": False}
+    headers = {"Retry-After": str(LONG_WAIT_S), "Via": "1.1 google", "X-RateLimit-Scope": "user"}
+    discord.inject(WEBHOOK_EDIT, 429, body, headers)
+    refused = await animate(e2e, "the first cat waves")
+    await discord.wait_for(lambda: any(r.status == 429 for r in discord.requests_to(WEBHOOK_EDIT)))
+    other = await animate(e2e, "the second cat waves")
+    other_final = await other.wait_original(has_video, VIDEO_WAIT_S)
+    refused_final = await refused.wait_original(has_video, VIDEO_WAIT_S)
+
+    assert has_video(other_final)
+    assert has_video(refused_final)
+    edits = discord.requests_to(WEBHOOK_EDIT)
+    assert [r.status for r in edits].count(429) == 1
+    assert_clean(e2e)
+
+
 # ---- 6. markup in a prompt ---------------------------------------------------------------------------------
 
 
