@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from bot.attachment_urls import needing_refresh
 from bot.backoff import Backoff
 from bot.cancellation import Cancellation
+from bot.job_errors import is_transient
 from bot.jobs import FailureReason, Job, JobState
 from bot.service_health import ServiceHealth
 from bot.store import JobStore, StaleJobError
@@ -137,8 +138,9 @@ class Submission:
         )
 
     async def _record(self, job_id: str, outcome: Transition) -> Job:
-        """Record what RunComfy answered, trying again for as long as the store fails: an accepted job's
-        request_id exists nowhere else. Meanwhile the job is shown as it will be stored."""
+        """Record what RunComfy answered, trying again for as long as the store fails (an error of the
+        store itself, see :func:`bot.job_errors.is_transient`): an accepted job's request_id exists nowhere
+        else. Meanwhile the job is shown as it will be stored."""
         waits = SAVE_BACKOFF.waits(None)
         failures = 0
         while True:
@@ -147,6 +149,8 @@ class Submission:
             except StaleJobError:
                 raise
             except Exception as exc:
+                if not is_transient(exc):
+                    raise  # not the store failing: trying the same write again cannot help
                 failures += 1
                 if failures == 1:
                     log.warning(
