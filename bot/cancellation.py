@@ -12,12 +12,12 @@ from typing import Any
 
 from bot.access import Actor, belongs_here, may_cancel
 from bot.backoff import Backoff
-from bot.jobs import CancelPlace, Job, JobState
+from bot.jobs import CancelPlace, FailureReason, Job, JobState
 from bot.store import JobStore
 from bot.tasks import TaskSet
 from bot.transitions import JobWriter
 from client.api import RunComfyClient
-from client.errors import RunComfyError
+from client.errors import RunComfyError, UnexpectedAnswerError
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,9 @@ class Cancellation:
         assert job.request_id is not None
         try:
             outcome = await self._api.cancel(job.request_id)
+        except UnexpectedAnswerError as exc:
+            log.error("job %s: RunComfy's answer cannot be used (%s); failing the job", job.id, exc)
+            return await self._fail_unusable(job)
         except RunComfyError as exc:
             log.warning("job %s: cancel at RunComfy failed: %s", job.id, exc)
             return CancelResult.TRY_AGAIN
@@ -121,6 +124,18 @@ class Cancellation:
         if written.changed:
             self._on_released()
         return CancelResult.CANCELLED_AT_RUNCOMFY if outcome.cancelled else CancelResult.ALREADY_RUNNING
+
+    async def _fail_unusable(self, job: Job) -> CancelResult:
+        """The job cannot be followed at RunComfy (its request id or the answer is unusable): it ends."""
+        written = await self._writer.apply(
+            job.id,
+            lambda j, now: (
+                j.failed(FailureReason.UNEXPECTED_ANSWER, at=now) if j.state.is_at_runcomfy else None
+            ),
+        )
+        if written.changed:
+            self._on_released()
+        return CancelResult.ALREADY_FINISHED
 
     async def keep_promise(self, job_id: str, by_user_id: int) -> None:
         """Cancel a job whose cancel was asked while its POST was in flight; while RunComfy cannot be

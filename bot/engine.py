@@ -69,7 +69,11 @@ class JobEngine:
             on_released=lambda: self.scheduler.wake(),
         )
         self.scheduler = Scheduler(
-            services, max_active=pace.max_active, on_submitted=self.tracker.track, refresh_urls=refresh_urls
+            services,
+            max_active=pace.max_active,
+            on_submitted=self.tracker.track,
+            on_unsaved=self.presenter.job_changed,
+            refresh_urls=refresh_urls,
         )
 
     def loops(self) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:

@@ -13,6 +13,7 @@ from bot.i18n import shorten, t
 from bot.jobs import ImageRef
 from client.image_rules import MAX_FILE_BYTES, MAX_SIDE_PX, MIN_SIDE_PX, ImageRule, check_image
 from client.models import DURATIONS, PROMPT_MAX_CHARS, RESOLUTIONS
+from client.prompt_text import PromptProblem, prompt_problem
 
 ALLOWED_CONTENT_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 LAST_FRAME_IGNORED_AT = "1080p"
@@ -39,6 +40,7 @@ class ProblemKind(enum.StrEnum):
     ASPECT_RATIO = "aspect_ratio"
     FILE_TOO_HEAVY = "file_too_heavy"
     PROMPT_MISSING = "prompt_missing"
+    PROMPT_CONTROL = "prompt_control"
     PROMPT_TOO_LONG = "prompt_too_long"
     BAD_RESOLUTION = "bad_resolution"
     BAD_DURATION = "bad_duration"
@@ -101,16 +103,26 @@ def check_animate_input(
         problems.extend(_picture_problems(image, Picture.IMAGE))
     if last_frame is not None:
         problems.extend(_picture_problems(last_frame, Picture.LAST_FRAME))
-    if prompt is None or not prompt.strip():
-        problems.append(Problem(ProblemKind.PROMPT_MISSING))
-    elif len(prompt) > PROMPT_MAX_CHARS:
-        problems.append(Problem(ProblemKind.PROMPT_TOO_LONG, prompt_length=len(prompt)))
+    problems.extend(_prompt_problems(prompt))
     if resolution not in RESOLUTIONS:
         problems.append(Problem(ProblemKind.BAD_RESOLUTION, value=resolution))
     if duration not in DURATIONS:
         problems.append(Problem(ProblemKind.BAD_DURATION, value=str(duration)))
     notes = [Note(NoteKind.LAST_FRAME_IGNORED_AT_1080P)] if last_frame_ignored(last_frame, resolution) else []
     return InputCheck(problems=problems, notes=notes)
+
+
+def _prompt_problems(prompt: str | None) -> list[Problem]:
+    """A prompt with nothing visible is missing; one carrying control characters is refused as such."""
+    found = PromptProblem.BLANK if prompt is None else prompt_problem(prompt)
+    if found is PromptProblem.BLANK:
+        return [Problem(ProblemKind.PROMPT_MISSING)]
+    if found is PromptProblem.CONTROL:
+        return [Problem(ProblemKind.PROMPT_CONTROL)]
+    assert prompt is not None
+    if len(prompt) > PROMPT_MAX_CHARS:
+        return [Problem(ProblemKind.PROMPT_TOO_LONG, prompt_length=len(prompt))]
+    return []
 
 
 def last_frame_ignored(last_frame: ImageRef | None, resolution: str) -> bool:

@@ -18,6 +18,7 @@ from typing import Self
 from client.models import DEFAULT_DURATION, DEFAULT_RESOLUTION
 
 INTERACTION_TOKEN_LIFETIME = timedelta(minutes=15)
+_TOKEN_CLEARED_AT = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class JobState(enum.StrEnum):
@@ -71,6 +72,9 @@ class FailureReason(enum.StrEnum):
     NOT_FOUND = "not_found"  # RunComfy no longer knows the request
     NO_VIDEO = "no_video"  # completed without a video in its output
     DELIVERY_FAILED = "delivery_failed"  # the video exists but could not be posted
+    UNSAFE_VIDEO = "unsafe_video"  # the result's URL or body is not a video the bot may fetch or post
+    UNEXPECTED_ANSWER = "unexpected_answer"  # RunComfy answered something the bot will not use
+    INTERNAL_ERROR = "internal_error"  # the bot failed while handling this job
 
 
 class CancelPlace(enum.StrEnum):
@@ -134,6 +138,10 @@ class ReplyTarget:
     upload_limit: int | None = None
     """The largest file Discord said it accepts with this interaction (bytes), when it said."""
 
+    def without_token(self) -> ReplyTarget:
+        """The same place with the token forgotten and marked dead, for a reply nothing will edit again."""
+        return dataclasses.replace(self, interaction_token="", token_expires_at=_TOKEN_CLEARED_AT)
+
     def __repr__(self) -> str:
         return (
             f"ReplyTarget(application_id={self.application_id}, interaction_token='***', "
@@ -192,3 +200,11 @@ class Job:
 
     def failed(self, reason: FailureReason, detail: str | None = None, *, at: datetime | None = None) -> Self:
         return self.moved_to(JobState.FAILED, at=at, failure_reason=reason, failure_detail=detail)
+
+
+def without_spent_token(job: Job) -> Job:
+    """``job`` with its interaction token cleared once its reply is final: nothing will edit it again, and
+    a secret kept for nothing is a secret that can leak."""
+    if not job.reply_final or not job.reply.interaction_token:
+        return job
+    return dataclasses.replace(job, reply=job.reply.without_token())

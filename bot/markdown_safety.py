@@ -73,6 +73,19 @@ def masked_link(label: str, url: str) -> str | None:
     return f"[{escape_markdown(label)}]({safe})"
 
 
+def shown_url(url: str) -> str | None:
+    """How a URL may appear in public: itself when :func:`safe_link_url` takes it, else as inline code
+    (not a link, not markup) when it is printable, short enough and has no backtick; else None."""
+    safe = safe_link_url(url)
+    if safe is not None:
+        return safe
+    if not url or len(url) > MAX_LINK_CHARS - 2 or "`" in url:
+        return None
+    if any(not char.isprintable() for char in url):
+        return None
+    return f"`{url}`"
+
+
 def _escaped_char(char: str) -> str:
     if char == "@":
         return "@" + _ZERO_WIDTH_SPACE

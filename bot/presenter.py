@@ -34,11 +34,15 @@ RETRY_CAP = 12
 
 
 class DeliveryError(Exception):
-    """The video could not be delivered; ``permanent`` when trying again cannot help."""
+    """The video could not be delivered; ``permanent`` when trying again cannot help, and the job then
+    fails for ``reason``."""
 
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    def __init__(
+        self, message: str, *, permanent: bool, reason: FailureReason = FailureReason.DELIVERY_FAILED
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.reason = reason
 
 
 class ReplyPort(Protocol):
@@ -239,10 +243,8 @@ class Presenter:
             except DeliveryError as exc:
                 if not exc.permanent:
                     raise
-                detail = str(exc)
-                await self._save(
-                    reply, lambda j, now: j.failed(FailureReason.DELIVERY_FAILED, detail, at=now)
-                )
+                detail, reason = str(exc), exc.reason
+                await self._save(reply, lambda j, now: j.failed(reason, detail, at=now))
                 reply.dirty = True  # the next flush shows the failure and tells the member
                 return
             await self._remember_target(reply, target)

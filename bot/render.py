@@ -13,6 +13,7 @@ from datetime import datetime
 from bot.i18n import shorten, t
 from bot.input_check import Note, NoteKind, describe, last_frame_ignored
 from bot.jobs import CancelPlace, FailureReason, Job, JobState
+from bot.markdown_safety import escape_markdown_within, safe_link_url, shown_url
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -237,7 +238,11 @@ def _failed_lines(job: Job) -> list[str]:
     lines = [failure_summary(lang, reason)]
     if reason in (FailureReason.REJECTED_INPUT, FailureReason.GENERATION_FAILED) and job.failure_detail:
         lines.append(
-            t(lang, "card.failure_detail", detail=shorten(job.failure_detail.strip(), _DETAIL_LIMIT))
+            t(
+                lang,
+                "card.failure_detail",
+                detail=escape_markdown_within(job.failure_detail.strip(), _DETAIL_LIMIT),
+            )
         )
     if reason is FailureReason.DELIVERY_FAILED:
         lines.append(t(lang, f"failure.{key}.todo" if job.video_url else f"failure.{key}.todo_no_link"))
@@ -252,9 +257,14 @@ def _failure_key(reason: FailureReason | None) -> str:
 
 
 def _video_link_lines(job: Job) -> list[str]:
+    """A link to the video when its URL is a safe one, else the URL as code; nothing when neither fits."""
     if job.video_url is None or len(job.video_url) > _LINK_IN_TEXT_LIMIT:
         return []
-    return [t(job.locale, "card.video_link", url=job.video_url)]
+    link = safe_link_url(job.video_url)
+    if link is not None:
+        return [t(job.locale, "card.video_link", url=link)]
+    shown = shown_url(job.video_url)
+    return [] if shown is None else [t(job.locale, "card.video_address", url=shown)]
 
 
 def _notes(job: Job) -> tuple[str, ...]:
@@ -268,7 +278,7 @@ def _description(lang: str, status: str, prompt: str) -> str:
     """The status first, then as much of the prompt as the description limit leaves room for."""
     status = shorten(status, DESCRIPTION_LIMIT // 2)
     head = f"{status}\n\n{t(lang, 'card.prompt')}\n"
-    return head + shorten(prompt.strip(), DESCRIPTION_LIMIT - len(head))
+    return head + escape_markdown_within(prompt.strip(), DESCRIPTION_LIMIT - len(head))
 
 
 def _fields(job: Job) -> tuple[CardField, ...]:

@@ -34,10 +34,12 @@ class Scheduler:
         *,
         max_active: int,
         on_submitted: Callable[[Job], None],
+        on_unsaved: Callable[[Job], None] = lambda job: None,
         refresh_urls: UrlRefresher | None = None,
     ) -> None:
-        """``on_submitted`` hears of every job RunComfy accepted; ``refresh_urls`` renews signed picture
-        URLs that are about to expire; without it, URLs are sent as they were given."""
+        """``on_submitted`` hears of every job RunComfy accepted, ``on_unsaved`` of one accepted that the
+        store cannot record yet; ``refresh_urls`` renews signed picture URLs that are about to expire;
+        without it, URLs are sent as they were given."""
         self._store = services.store
         self._writer = services.writer
         self._health = services.health
@@ -52,6 +54,7 @@ class Scheduler:
             services.health,
             self.cancellation,
             on_accepted=on_submitted,
+            on_unsaved=on_unsaved,
             refresh_urls=refresh_urls,
         )
         self._submissions = TaskSet()

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from bot.attachment_urls import needing_refresh
 from bot.backoff import Backoff
 from bot.cancellation import Cancellation
+from bot.job_errors import is_transient
 from bot.jobs import FailureReason, Job, JobState
 from bot.service_health import ServiceHealth
 from bot.store import JobStore, StaleJobError
@@ -38,13 +39,14 @@ from client.errors import (
     RunComfyError,
     ServerError,
     SubmissionUncertainError,
+    UnexpectedAnswerError,
 )
 from client.models import AnimateInput
 
 log = logging.getLogger(__name__)
 
-# An accepted job's request_id exists nowhere else, so recording it is tried again while the store fails.
-SAVE_ATTEMPTS = 6
+# An accepted job's request_id exists nowhere else, so recording it is tried again, for as long as the
+# process lives, while the store fails.
 SAVE_BACKOFF = Backoff(timedelta(seconds=0.5), timedelta(seconds=8))
 
 UrlRefresher = Callable[[list[str]], Awaitable[Mapping[str, str]]]
@@ -83,16 +85,19 @@ class Submission:
         cancellation: Cancellation,
         *,
         on_accepted: Callable[[Job], None],
+        on_unsaved: Callable[[Job], None] = lambda job: None,
         refresh_urls: UrlRefresher | None = None,
     ) -> None:
-        """``on_accepted`` hears of every job RunComfy took; ``refresh_urls`` renews signed picture URLs
-        that are about to expire (Discord's, for a job that waited long in the queue)."""
+        """``on_accepted`` hears of every job RunComfy took; ``on_unsaved`` of a job RunComfy took that
+        the store refuses to record for now (to show it as accepted meanwhile); ``refresh_urls`` renews
+        signed picture URLs that are about to expire (Discord's, for a job that waited long in the queue)."""
         self._store = store
         self._writer = writer
         self._api = api
         self._health = health
         self._cancellation = cancellation
         self._on_accepted = on_accepted
+        self._on_unsaved = on_unsaved
         self._refresh_urls = refresh_urls
 
     async def submit(self, job_id: str, stopping: Callable[[], bool]) -> None:
@@ -133,22 +138,45 @@ class Submission:
         )
 
     async def _record(self, job_id: str, outcome: Transition) -> Job:
-        """Record what RunComfy answered, trying again while the store fails."""
-        waits = SAVE_BACKOFF.waits(SAVE_ATTEMPTS - 1)
+        """Record what RunComfy answered, trying again for as long as the store fails (an error of the
+        store itself, see :func:`bot.job_errors.is_transient`): an accepted job's request_id exists nowhere
+        else. Meanwhile the job is shown as it will be stored."""
+        waits = SAVE_BACKOFF.waits(None)
+        failures = 0
         while True:
             try:
                 written = await self._writer.apply(job_id, outcome)
             except StaleJobError:
                 raise
-            except Exception:
-                wait_s = next(waits, None)
-                if wait_s is None:
-                    raise
-                log.warning("job %s: could not record RunComfy's answer; trying again", job_id, exc_info=True)
-                await asyncio.sleep(wait_s)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise  # not the store failing: trying the same write again cannot help
+                failures += 1
+                if failures == 1:
+                    log.warning(
+                        "job %s: could not record RunComfy's answer (%s: %s); trying until it is stored",
+                        job_id,
+                        type(exc).__name__,
+                        exc,
+                    )
+                    await self._show_unsaved(job_id, outcome)
+                await asyncio.sleep(next(waits))
                 continue
+            if failures:
+                log.info("job %s: RunComfy's answer recorded after %d failed tries", job_id, failures)
             assert written.job is not None
             return written.job
+
+    async def _show_unsaved(self, job_id: str, outcome: Transition) -> None:
+        """Tell ``on_unsaved`` how the job will look once stored, when it can be read at all."""
+        try:
+            stored = await self._store.get(job_id)
+            pending = None if stored is None else outcome(stored, self._writer.clock())
+        except Exception:
+            log.warning("job %s: cannot read it either; it is shown once it is stored", job_id)
+            return
+        if pending is not None and pending.state.is_at_runcomfy:
+            self._on_unsaved(pending)
 
     async def _api_input(self, job: Job) -> AnimateInput:
         """The job as the API takes it, with picture links renewed when they are about to expire; the
@@ -185,6 +213,9 @@ class Submission:
             log.warning("job %s: RunComfy did not take the job (%s); it stays queued", job.id, exc)
             self._health.hold(now(), exc.retry_after)
             return _back_to_queue
+        except UnexpectedAnswerError as exc:
+            log.error("job %s: RunComfy took the job but its answer cannot be used: %s", job.id, exc)
+            return _failing(FailureReason.UNEXPECTED_ANSWER, None)
         except (NotFoundError, RunComfyError) as exc:
             log.error("job %s: RunComfy refused the job: %s", job.id, exc)
             return _failing(FailureReason.REJECTED_INPUT, exc.message)

@@ -10,6 +10,7 @@ from bot.cancellation import CancelResult
 from bot.i18n import LANGUAGES, Lang, catalog, shorten, t
 from bot.input_check import MAX_ASPECT_RATIO_TEXT, MIN_ASPECT_RATIO_TEXT
 from bot.jobs import Job, JobState
+from bot.markdown_safety import shown_url
 from bot.render import failure_summary
 from client.image_rules import MAX_FILE_BYTES, MAX_SIDE_PX, MIN_SIDE_PX
 from client.models import DURATIONS, PROMPT_MAX_CHARS, RESOLUTIONS
@@ -56,6 +57,11 @@ def not_yours(locale: str | None) -> str:
 def cancel_outcome(locale: str | None, outcome: str) -> str:
     """The ephemeral answer to a Cancel press; ``outcome`` is a :class:`CancelResult` (or its value)."""
     return t(locale, _CANCEL_TEXT_KEYS[CancelResult(outcome)])
+
+
+def button_failed(locale: str | None) -> str:
+    """Handling a button press failed: the member is told to try again, privately."""
+    return t(locale, "button.failed")
 
 
 def guild_only(locale: str | None) -> str:
@@ -108,7 +114,7 @@ def card_moved(locale: str | None, user_id: int) -> str:
 
 def video_too_large(locale: str | None, video_url: str) -> str:
     """The video could not be uploaded to the channel, so the message carries its link instead."""
-    return shorten(t(locale, "notice.video_too_large", url=video_url), CONTENT_LIMIT)
+    return shorten(t(locale, "notice.video_too_large", url=shown_url(video_url) or ""), CONTENT_LIMIT)
 
 
 def command_texts() -> dict[str, dict[Lang, str]]:

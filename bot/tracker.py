@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.backoff import Backoff
+from bot.job_errors import RepeatedErrors, is_transient
 from bot.jobs import CancelPlace, FailureReason, Job, JobState
 from bot.services import JobServices
 from bot.tasks import TaskSet
@@ -28,6 +29,7 @@ from client.errors import (
     NotFoundError,
     PaymentRequiredError,
     RunComfyError,
+    UnexpectedAnswerError,
 )
 from client.models import Cancelled, Completed, Failed, InProgress, JobStatus, Queued
 
@@ -73,6 +75,16 @@ def _lost(job: Job, now: datetime) -> Job:
     return job.failed(FailureReason.NOT_FOUND, at=now)
 
 
+def _unusable_answer(job: Job, now: datetime) -> Job:
+    """RunComfy's answer about the job (or its stored request id) is one the bot will not use."""
+    return job.failed(FailureReason.UNEXPECTED_ANSWER, at=now)
+
+
+def _broken(job: Job, now: datetime) -> Job:
+    """Handling the job failed in a way that trying again will not mend."""
+    return job.failed(FailureReason.INTERNAL_ERROR, at=now)
+
+
 class Tracker:
     def __init__(
         self,
@@ -98,6 +110,7 @@ class Tracker:
         self._polls = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
         self._running: set[str] = set()
         self._tasks = TaskSet()
+        self._errors = RepeatedErrors(log, "polling")
 
     def track(self, job: Job) -> None:
         if job.id not in self._follows:
@@ -132,9 +145,11 @@ class Tracker:
             if follow.job_id in self._follows:
                 follow.quiet_polls = 0 if changed else follow.quiet_polls + 1
                 follow.due = self._clock() + self._pace.delay(follow.quiet_polls)
-        except Exception:
-            log.exception("job %s: polling failed", follow.job_id)
+            else:
+                self._errors.cleared(follow.job_id)
+        except Exception as exc:
             follow.due = self._clock() + timedelta(seconds=self._poll_max_s)
+            await self._after_error(follow.job_id, exc)
         finally:
             self._running.discard(follow.job_id)
             self._wake()
@@ -162,10 +177,27 @@ class Tracker:
         except PaymentRequiredError as exc:
             self._health.trip(type(exc).__name__, now)
             return False
+        except UnexpectedAnswerError as exc:
+            log.error("job %s: RunComfy's answer cannot be used (%s); failing the job", job_id, exc)
+            return await self._update(job_id, _unusable_answer)
         except RunComfyError as exc:
-            log.warning("job %s: status unavailable for now (%s)", job_id, exc)
+            self._errors.seen(job_id, exc, level=logging.WARNING)
             return False
+        self._errors.cleared(job_id)
         return await self._update(job_id, lambda j, now: apply_status(j, result.status, now))
+
+    async def _after_error(self, job_id: str, exc: Exception) -> None:
+        """An error while polling one job: tried again later when it may pass, else the job fails (and
+        frees its slot). Logged once however often it repeats."""
+        self._errors.seen(job_id, exc)
+        if is_transient(exc):
+            return
+        try:
+            await self._update(job_id, _broken)
+        except Exception as again:
+            self._errors.seen(job_id, again)
+        else:
+            self._errors.cleared(job_id)
 
     async def _update(self, job_id: str, change: Transition) -> bool:
         """Apply ``change`` to a job RunComfy still holds; returns whether it changed."""

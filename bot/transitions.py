@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.jobs import Job, JobState, new_job_id, utcnow
+from bot.jobs import Job, JobState, new_job_id, utcnow, without_spent_token
 from bot.store import JobExistsError, JobStore
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ class JobWriter:
             wanted = transition(before, self.clock())
             if wanted is None or wanted is before:
                 return Written(before, None)
-            after = await self._store.save(wanted)
+            after = await self._store.save(without_spent_token(wanted))
         self._tell(before, after, by)
         return Written(before, after)
 

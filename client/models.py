@@ -24,7 +24,8 @@ DURATIONS: tuple[Duration, ...] = get_args(Duration)
 DEFAULT_RESOLUTION: Resolution = "480p"
 DEFAULT_DURATION: Duration = 5
 
-_IMAGE_URL_PREFIXES = ("https://", "http://", "data:image/")
+# RunComfy's contract asks for public URLs it fetches itself: data: URIs are refused, as by the CLI.
+_IMAGE_URL_PREFIXES = ("https://", "http://")
 
 
 class AnimateInput(BaseModel):
@@ -52,7 +53,7 @@ class AnimateInput(BaseModel):
     @classmethod
     def _is_image_url(cls, value: str | None) -> str | None:
         if value is not None and not value.lower().startswith(_IMAGE_URL_PREFIXES):
-            raise ValueError("must be an http(s) URL or a data:image URI")
+            raise ValueError("must be an http(s) URL; data: URIs are not accepted")
         return value
 
     def to_payload(self) -> dict[str, Any]:

@@ -3,6 +3,7 @@ after restarts, and the translation of a press into the core's cancel."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
@@ -12,6 +13,8 @@ from bot.access import Actor
 
 if TYPE_CHECKING:
     from discord_app.bot import AnimateBot
+
+log = logging.getLogger(__name__)
 
 CANCEL_ID_PREFIX = "animate:cancel:"
 CANCEL_ID_TEMPLATE = r"animate:cancel:(?P<job_id>[0-9a-f]{8})"
@@ -29,6 +32,27 @@ def actor_of(interaction: discord.Interaction) -> Actor:
 
 
 async def handle_cancel_click(interaction: discord.Interaction, job_id: str) -> None:
+    """Cancel the job as the member who pressed; whatever fails on the way, the member gets a private
+    answer, never a "thinking…" that never ends."""
+    try:
+        await _cancel_as_pressed(interaction, job_id)
+    except Exception:
+        log.exception("job %s: handling a Cancel press failed", job_id)
+        await answer_privately(interaction, texts.button_failed(str(interaction.locale)))
+
+
+async def answer_privately(interaction: discord.Interaction, content: str) -> None:
+    """Answer the interaction with an ephemeral message, as a followup when it was already answered."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(content, ephemeral=True)
+        else:
+            await interaction.response.send_message(content, ephemeral=True)
+    except discord.HTTPException as exc:
+        log.warning("could not answer a button press (%s %s)", exc.status, exc.code)
+
+
+async def _cancel_as_pressed(interaction: discord.Interaction, job_id: str) -> None:
     bot = cast("AnimateBot", interaction.client)
     locale = str(interaction.locale)
     actor = actor_of(interaction)

@@ -18,10 +18,13 @@ import aiohttp
 import discord
 
 from bot import texts
-from bot.jobs import Job, ReplyTarget, utcnow
+from bot.jobs import FailureReason, Job, ReplyTarget, utcnow
+from bot.markdown_safety import shown_url
 from bot.presenter import DeliveryError
 from bot.render import Card
+from client.video_download import DownloadRefused, ShowLinkInstead, VideoBytes, download_video
 from cogs.cards import to_embed, to_view
+from cogs.long_rate_limits import long_wait_refusing_session
 
 if TYPE_CHECKING:
     from discord_app.bot import AnimateBot
@@ -30,7 +33,7 @@ log = logging.getLogger(__name__)
 
 TOKEN_MARGIN = timedelta(seconds=60)
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
-DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=120, sock_connect=10)
+UNSAFE = FailureReason.UNSAFE_VIDEO
 # Codes that mean the interaction webhook can no longer be used.
 DEAD_TOKEN_CODES = {10015, 50027}
 # Codes that mean the file itself will not be taken: too large, or no Attach Files permission.
@@ -42,12 +45,18 @@ class TokenExpiredError(Exception):
 
 
 class DiscordReplies:
-    def __init__(
-        self, bot: AnimateBot, http: aiohttp.ClientSession, *, clock: Callable[[], datetime] = utcnow
-    ) -> None:
+    def __init__(self, bot: AnimateBot, *, api_base: str, clock: Callable[[], datetime] = utcnow) -> None:
+        """``api_base`` is ``RUNCOMFY_API_BASE``: it decides where a video may be fetched from."""
         self._bot = bot
-        self._http = http
+        self._api_base = api_base
         self._clock = clock
+        self._webhook_session: aiohttp.ClientSession | None = None
+
+    async def close(self) -> None:
+        """Close the session the interaction webhooks use (opened on first use)."""
+        if self._webhook_session is not None:
+            await self._webhook_session.close()
+            self._webhook_session = None
 
     async def show(self, job: Job, card: Card) -> ReplyTarget:
         return await self._edit(job, embed=to_embed(card), view=to_view(job.id, card))
@@ -63,6 +72,8 @@ class DiscordReplies:
                     raise
                 log.info("job %s: Discord refused the upload (%s); linking instead", job.id, exc.code)
         assert job.video_url is not None
+        if shown_url(job.video_url) is None:
+            raise DeliveryError("the video's link cannot be shown", permanent=True, reason=UNSAFE)
         note = texts.video_too_large(job.locale, job.video_url)
         return await self._edit(job, content=note, embed=embed, view=None)
 
@@ -94,11 +105,18 @@ class DiscordReplies:
             await self._webhook(job).send(content[:2000], allowed_mentions=mentions)
 
     def _token_alive(self, job: Job) -> bool:
-        return self._clock() < job.reply.token_expires_at - TOKEN_MARGIN
+        reply = job.reply
+        return bool(reply.interaction_token) and self._clock() < reply.token_expires_at - TOKEN_MARGIN
 
     def _webhook(self, job: Job) -> discord.Webhook:
+        """The job's interaction webhook; a long 429 on it raises instead of holding the call."""
+        if self._webhook_session is None:
+            self._webhook_session = long_wait_refusing_session()
         return discord.Webhook.partial(
-            job.reply.application_id, job.reply.interaction_token, client=self._bot
+            job.reply.application_id,
+            job.reply.interaction_token,
+            client=self._bot,
+            session=self._webhook_session,
         )
 
     async def _edit(self, job: Job, *, video: tuple[str, bytes] | None = None, **fields: Any) -> ReplyTarget:
@@ -145,26 +163,21 @@ class DiscordReplies:
         return guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
 
     async def _download(self, job: Job) -> bytes | None:
-        """The video's bytes when it fits this server's upload limit; None if larger or unreachable."""
+        """The video's bytes when they are an MP4 within this server's upload limit; None when only its
+        link may be shown; :class:`DeliveryError` when neither the bytes nor the link may be posted."""
         if not job.video_url:
             raise DeliveryError("completed job without a video", permanent=True)
         limit = job.reply.upload_limit or self._guild_upload_limit(job.guild_id)
-        try:
-            async with self._http.get(job.video_url, timeout=DOWNLOAD_TIMEOUT) as answer:
-                if answer.status != 200:
-                    log.warning("job %s: video download answered HTTP %s; linking", job.id, answer.status)
-                    return None
-                if answer.content_length is not None and answer.content_length > limit:
-                    return None
-                data = bytearray()
-                async for chunk in answer.content.iter_chunked(1 << 16):
-                    data.extend(chunk)
-                    if len(data) > limit:
-                        return None
-                return bytes(data)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("job %s: video download failed (%s); linking", job.id, type(exc).__name__)
-            return None
+        outcome = await download_video(job.video_url, api_base=self._api_base, max_bytes=limit)
+        match outcome:
+            case VideoBytes(data=data):
+                return data
+            case ShowLinkInstead(problem=problem, detail=detail):
+                log.info("job %s: video not uploaded (%s: %s); linking", job.id, problem, detail)
+                return None
+            case DownloadRefused(problem=problem, detail=detail):
+                log.warning("job %s: video refused (%s: %s)", job.id, problem, detail)
+                raise DeliveryError(detail, permanent=True, reason=UNSAFE)
 
 
 def _with(target: ReplyTarget, **changes: Any) -> ReplyTarget:

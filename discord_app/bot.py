@@ -16,6 +16,7 @@ from bot.store import JobStore
 from bot.transitions import JobWriter
 from client.api import RunComfyClient
 from cogs.attachment_links import refresh_attachment_urls
+from cogs.long_rate_limits import MAX_RATELIMIT_WAIT_S
 from cogs.replies import DiscordReplies
 from cogs.translator import CommandTranslator
 from discord_app.command_sync import sync_if_changed
@@ -36,6 +37,8 @@ class AnimateBot(commands.Bot):
             intents=intents,
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
+            # A reply Discord refuses for long is tried again later by the presenter, not waited out here.
+            max_ratelimit_timeout=MAX_RATELIMIT_WAIT_S,
         )
         self.settings = settings
         self.store = store
@@ -49,10 +52,11 @@ class AnimateBot(commands.Bot):
             job_max_s=settings.job_max_s,
             edit_interval_s=settings.edit_interval_s,
         )
+        self.replies = DiscordReplies(self, api_base=str(settings.runcomfy_api_base), clock=writer.clock)
         self.engine = JobEngine(
             store,
             api,
-            DiscordReplies(self, http, clock=writer.clock),
+            self.replies,
             pace,
             writer=writer,
             refresh_urls=lambda urls: refresh_attachment_urls(self, urls),
@@ -101,5 +105,6 @@ class AnimateBot(commands.Bot):
                 task.cancel()
             if self._engine:
                 await asyncio.wait(self._engine, timeout=5)
+            await self.replies.close()
         finally:
             await super().close()

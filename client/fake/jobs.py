@@ -155,10 +155,11 @@ class JobBoard:
 
     # -- the API's side ----------------------------------------------------------------------------
 
-    def create(self, owner: str, job_input: Mapping[str, Any]) -> _Job:
-        """Accept a job; in automatic mode its queue timer starts now."""
+    def create(self, owner: str, job_input: Mapping[str, Any], request_id: str | None = None) -> _Job:
+        """Accept a job (under ``request_id``, else a fresh UUID); in automatic mode its queue timer starts
+        now."""
         job = _Job(
-            request_id=str(uuid.uuid4()),
+            request_id=request_id or str(uuid.uuid4()),
             owner=owner,
             input=MappingProxyType(dict(job_input)),
             created_at=_now(),

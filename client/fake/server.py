@@ -71,6 +71,15 @@ class FakeConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ServedFile:
+    """What ``GET /files/{name}`` answers: a body, or a redirect when ``location`` is set."""
+
+    body: bytes = b""
+    content_type: str = "text/plain"
+    location: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RecordedRequest:
     """One request the fake received. ``status`` is ``None`` when the connection was cut instead;
     ``at`` is the event loop's (monotonic) clock when the answer was decided."""
@@ -109,6 +118,9 @@ class FakeRunComfy:
             on_change=self._signal_change,
             timings=self._config.timings,
         )
+        self._files: dict[str, ServedFile] = {}
+        self._next_request_ids: list[str] = []
+        self._output_url: str | None = None
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._base_url: str | None = None
@@ -164,6 +176,28 @@ class FakeRunComfy:
     def set_timing(self, *, queue_s: float, run_s: float) -> None:
         """Change how long new jobs queue and run (``config`` keeps the values the fake started with)."""
         self._board.set_timing(queue_s=queue_s, run_s=run_s)
+
+    def serve_file(
+        self,
+        name: str,
+        body: bytes = b"",
+        *,
+        content_type: str = "text/plain",
+        redirect_to: str | None = None,
+    ) -> str:
+        """Serve ``body`` (or a 302 to ``redirect_to``) at ``/files/{name}``; returns its URL. Not part of
+        RunComfy: a place a hostile or broken output URL can point at."""
+        self._files[name] = ServedFile(body, content_type, redirect_to)
+        return f"{self.base_url}/files/{name}"
+
+    def answer_request_ids(self, *request_ids: str) -> None:
+        """The next submits are accepted under these request ids, in order, whatever they look like (a
+        broken or hostile RunComfy answering ``../../admin``)."""
+        self._next_request_ids.extend(request_ids)
+
+    def set_output_url(self, url: str | None) -> None:
+        """Completed results name ``url`` as their video from now on (None: the fake's own MP4 again)."""
+        self._output_url = url
 
     def clear_faults(self) -> None:
         self._faults.clear()
@@ -283,6 +317,7 @@ class FakeRunComfy:
             ("GET", "/v1/requests/{request_id}/result", Endpoint.RESULT, self._result),
             ("POST", "/v1/requests/{request_id}/cancel", Endpoint.CANCEL, self._cancel),
             ("GET", "/media/{request_id}.mp4", Endpoint.MEDIA, self._media),
+            ("GET", "/files/{name}", Endpoint.MEDIA, self._file),
         )
         for method, path, endpoint, handler in routes:
             app.router.add_route(method, path, self._serving(endpoint, handler))
@@ -375,7 +410,8 @@ class FakeRunComfy:
             issues = await self._check_images(job_input)
         if issues:
             return _invalid(issues)
-        job = self._board.create(owner, job_input)
+        planned = self._next_request_ids.pop(0) if self._next_request_ids else None
+        job = self._board.create(owner, job_input, planned)
         urls = self._urls(job.request_id)
         return _json({"request_id": job.request_id, **urls})
 
@@ -415,7 +451,7 @@ class FakeRunComfy:
             return job
         answer: dict[str, Any] = {"request_id": job.request_id, "status": job.status.value}
         if job.status is JobStatus.COMPLETED:
-            video_url = f"{self.base_url}/media/{job.request_id}.mp4"
+            video_url = self._output_url or f"{self.base_url}/media/{job.request_id}.mp4"
             answer["output"] = _output(video_url, self._config.output_shape)
             answer["created_at"] = job.created_at.isoformat()
             answer["finished_at"] = job.finished_at.isoformat() if job.finished_at else None
@@ -438,6 +474,14 @@ class FakeRunComfy:
         if job is None or job.status is not JobStatus.COMPLETED:
             return _error(404, message="Media not found.")
         return web.Response(body=self._video, content_type="video/mp4")
+
+    async def _file(self, request: web.Request, body: bytes) -> web.Response:
+        served = self._files.get(request.match_info["name"])
+        if served is None:
+            return _error(404, message="Media not found.")
+        if served.location is not None:
+            return web.Response(status=302, headers={"Location": served.location})
+        return web.Response(body=served.body, headers={"Content-Type": served.content_type})
 
     async def _not_found(self, request: web.Request, body: bytes) -> web.Response:
         return _json({"detail": "Not Found"}, 404)

@@ -3,7 +3,7 @@
 "use strict";
 
 const AVATAR_COLOURS = { mina: "#eb459e", jun: "#3ba55c", sora: "#f0b232" };
-const INLINE = /\*\*(.+?)\*\*|\[([^\]\n]+)\]\(([^)\s]+)\)|`([^`\n]+)`|\*([^*\n]+)\*/g;
+const INLINE = /\\([^\w\s])|\*\*(.+?)\*\*|\[([^\]\n]+)\]\(([^)\s]+)\)|`([^`\n]+)`|\*([^*\n]+)\*/g;
 const TYPE = { SUB: 1, GROUP: 2, STRING: 3, INTEGER: 4, BOOLEAN: 5, USER: 6, NUMBER: 10, ATTACHMENT: 11 };
 
 const page = {
@@ -30,24 +30,25 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
-// A little of Discord's markdown: **bold**, *italic*, `code` and [links](/files/...). Text stays text.
+// A little of Discord's markdown: \-escapes, **bold**, *italic*, `code` and [links](/files/...). Text stays text.
 function rich(text) {
   const out = document.createDocumentFragment();
   let last = 0;
   for (const match of text.matchAll(INLINE)) {
     out.append(text.slice(last, match.index));
-    if (match[1] !== undefined) out.append(el("strong", { text: match[1] }));
-    else if (match[2] !== undefined) {
-      const jump = match[3].startsWith("#m");
-      const local = match[3].startsWith("/files/");
-      if (jump) out.append(el("a", { href: match[3], text: match[2], onclick: (event) => {
+    if (match[1] !== undefined) out.append(match[1]);
+    else if (match[2] !== undefined) out.append(el("strong", { text: match[2] }));
+    else if (match[3] !== undefined) {
+      const jump = match[4].startsWith("#m");
+      const local = match[4].startsWith("/files/");
+      if (jump) out.append(el("a", { href: match[4], text: match[3], onclick: (event) => {
         event.preventDefault();
-        document.querySelector(`[data-message-id="${CSS.escape(match[3].slice(2))}"]`)?.scrollIntoView({ behavior: "smooth" });
+        document.querySelector(`[data-message-id="${CSS.escape(match[4].slice(2))}"]`)?.scrollIntoView({ behavior: "smooth" });
       } }));
-      else out.append(local ? el("a", { href: match[3], target: "_blank", rel: "noopener", text: match[2] })
-        : el("span", { class: "off-site", title: "a link on the RunComfy double", text: match[2] }));
-    } else if (match[4] !== undefined) out.append(el("code", { text: match[4] }));
-    else out.append(el("em", { text: match[5] }));
+      else out.append(local ? el("a", { href: match[4], target: "_blank", rel: "noopener", text: match[3] })
+        : el("span", { class: "off-site", title: "a link on the RunComfy double", text: match[3] }));
+    } else if (match[5] !== undefined) out.append(el("code", { text: match[5] }));
+    else out.append(el("em", { text: match[6] }));
     last = match.index + match[0].length;
   }
   out.append(text.slice(last));

@@ -116,6 +116,7 @@ def test_every_catalog_key_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
         dataclasses.replace(base, state=JobState.IN_QUEUE, remote_queue_position=2),
         dataclasses.replace(base, state=JobState.IN_PROGRESS, started_at=now - timedelta(hours=1)),
         dataclasses.replace(base, state=JobState.DELIVERED, video_url="https://v.example/v.mp4"),
+        dataclasses.replace(base, state=JobState.DELIVERED, video_url="http://127.0.0.1/v.mp4"),
         *(
             dataclasses.replace(base, state=JobState.CANCELLED, cancel_place=place, cancelled_by=9)
             for place in CancelPlace
@@ -135,7 +136,7 @@ def test_every_catalog_key_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
             texts.end_notice("en", job, "https://discord.com/channels/1/2/3")
     bad = ImageRef("u", "f", "image/png", 100, 7000, 99_000_000)
     gif = ImageRef("u", "f", "image/gif", 500, 500, 10)
-    for image, prompt, last_frame in [(None, None, bad), (bad, "x" * 2000, gif)]:
+    for image, prompt, last_frame in [(None, None, bad), (bad, "x" * 2000, gif), (None, "\x1b[2J", None)]:
         refused = input_check.check_animate_input(image, prompt, last_frame, "4k", 7)
         input_check.describe_all(refused, "en")
     for outcome in CancelResult:
@@ -143,6 +144,7 @@ def test_every_catalog_key_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
     texts.help_text("en")
     texts.not_yours("en")
     texts.guild_only("en")
+    texts.button_failed("en")
     texts.missing_permissions("en", list(texts.REQUIRED_CHANNEL_PERMISSIONS))
     texts.missing_permissions("en", list(texts.REQUIRED_THREAD_PERMISSIONS))
     texts.service_unavailable("en")

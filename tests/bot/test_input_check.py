@@ -171,6 +171,7 @@ EVERY_KIND: dict[ProblemKind, tuple[InputCheck, list[str]]] = {
     ProblemKind.ASPECT_RATIO: (check(picture(3000, 1000)), ["3.00", "3000×1000", "0.4", "2.5"]),
     ProblemKind.FILE_TOO_HEAVY: (check(picture(size=31_400_000)), ["31.4", "30"]),
     ProblemKind.PROMPT_MISSING: (check(prompt=" "), []),
+    ProblemKind.PROMPT_CONTROL: (check(prompt="a cat\x1b[2J waves"), []),
     ProblemKind.PROMPT_TOO_LONG: (check(prompt="y" * 2345), ["2345", "1900"]),
     ProblemKind.BAD_RESOLUTION: (check(resolution="4k"), ["4k", "480p, 720p, 1080p"]),
     ProblemKind.BAD_DURATION: (check(duration=7), ["7", "5, 10"]),
@@ -226,3 +227,17 @@ def test_describe_all_stays_within_a_discord_message(locale: str) -> None:
     assert len(result.problems) == 11
     assert len(message) <= 2000
     assert "r" * 21 not in message
+
+
+@pytest.mark.parametrize("prompt", ["\u200b\u200b", "\u2060 \u200b", "\u3164", ""])
+def test_a_prompt_with_nothing_visible_is_missing(prompt: str) -> None:
+    assert [p.kind for p in check(prompt=prompt).problems] == [ProblemKind.PROMPT_MISSING]
+
+
+@pytest.mark.parametrize("prompt", ["\x07\x08", "a cat\x1b waves", "\u202e a cat"])
+def test_a_prompt_with_control_characters_is_refused_as_such(prompt: str) -> None:
+    assert [p.kind for p in check(prompt=prompt).problems] == [ProblemKind.PROMPT_CONTROL]
+
+
+def test_a_prompt_with_line_breaks_and_tabs_is_fine() -> None:
+    assert check(prompt="a cat\n\twaves").problems == []

@@ -176,6 +176,9 @@ FAILURE_FACTS: dict[FailureReason, tuple[dict[str, object], list[str], list[str]
     FailureReason.NOT_FOUND: ({}, [], []),
     FailureReason.NO_VIDEO: ({}, [], []),
     FailureReason.DELIVERY_FAILED: ({"video_url": VIDEO}, [VIDEO], []),
+    FailureReason.UNSAFE_VIDEO: ({"video_url": "https://evil.example/v.mp4"}, [], ["evil.example"]),
+    FailureReason.UNEXPECTED_ANSWER: ({}, [], []),
+    FailureReason.INTERNAL_ERROR: ({}, [], []),
 }
 
 
@@ -332,3 +335,49 @@ def test_interaction_token_never_reaches_the_card() -> None:
 def test_format_elapsed(seconds: int, expected: str) -> None:
     assert format_elapsed(NOW, NOW + timedelta(seconds=seconds)) == expected
     assert format_elapsed(None, NOW) == "0:00"
+
+
+def test_markup_in_a_prompt_is_shown_as_typed() -> None:
+    prompt = "[free nitro](https://evil.example) @everyone **now**"
+    job = make_job(request=JobRequest(prompt, make_job().request.image))
+    description = render_card(job, now=NOW).description
+    assert "[free nitro](https://evil.example)" not in description
+    assert r"\[free nitro\]\(https\://evil\.example\)" in description
+    assert "@everyone" not in description
+    assert r"\*\*now\*\*" in description
+
+
+def test_markup_in_runcomfy_error_text_is_shown_as_typed() -> None:
+    detail = "[click here](https://evil.example) to fix"
+    job = make_job(JobState.FAILED, failure_reason=FailureReason.GENERATION_FAILED, failure_detail=detail)
+    description = render_card(job, now=NOW).description
+    assert "[click here](https://evil.example)" not in description
+    assert r"\[click here\]" in description
+
+
+@pytest.mark.parametrize(
+    ("url", "link", "code"),
+    [
+        (VIDEO, f"]({VIDEO})", None),
+        ("http://127.0.0.1:8700/media/a.mp4", None, "`http://127.0.0.1:8700/media/a.mp4`"),
+        (
+            "https://cdn.example/a.mp4)[x](https://evil.example",
+            None,
+            "`https://cdn.example/a.mp4)[x](https://evil.example`",
+        ),
+        ("https://cdn.example/`a`.mp4", None, None),
+    ],
+    ids=["https-link", "http-as-code", "markup-in-url", "backtick-in-url"],
+)
+def test_a_video_url_is_a_link_only_when_safe(url: str, link: str | None, code: str | None) -> None:
+    description = render_card(make_job(JobState.DELIVERED, video_url=url), now=NOW).description
+    outside_code = re.sub(r"`[^`\n]*`", "", description)
+    if link is not None:
+        assert link in outside_code
+    else:
+        assert "](" not in outside_code
+    if code is not None:
+        assert code in description
+    if link is None and code is None:
+        assert "evil.example" not in description
+        assert "cdn.example" not in description

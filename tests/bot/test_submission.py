@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.jobs import FailureReason, JobState
+import pytest
+
+from bot import submission
+from bot.backoff import Backoff
+from bot.i18n import t
+from bot.jobs import FailureReason, Job, JobState
 from client.fake import FakeConfig, Fault
 from tests.bot.engine_harness import make_job, new_job, running_engine
 
@@ -103,3 +109,58 @@ async def test_a_wrong_api_base_pauses_submissions_and_keeps_the_job(tmp_path: P
         )
         assert engine.health.problem == "EndpointNotFoundError"
         assert engine.fake.jobs == {}
+
+
+async def test_an_accepted_request_id_is_kept_however_long_the_store_refuses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        submission, "SAVE_BACKOFF", Backoff(timedelta(milliseconds=1), timedelta(milliseconds=5))
+    )
+    async with running_engine(tmp_path, max_active=1) as engine:
+        store = engine.store
+        real_save = store.save
+        refusals = 0
+        refusing = True
+        refused_often = asyncio.Event()
+
+        async def save(job: Job) -> Job:
+            nonlocal refusals
+            if job.request_id is not None and refusing:
+                refusals += 1
+                if refusals > 20:  # far more than any fixed number of tries
+                    refused_often.set()
+                raise OSError("disk I/O error")
+            return await real_save(job)
+
+        monkeypatch.setattr(store, "save", save)
+        job = await engine.scheduler.enqueue(new_job())
+        second = await engine.scheduler.enqueue(new_job(prompt="waits its turn"))
+        waiting_there = t("en", "card.title.in_queue")
+
+        def shown_as_accepted() -> bool:
+            return any(c.title == waiting_there for c in engine.replies.cards(job.id))
+
+        async with engine.replies.changed:
+            await asyncio.wait_for(engine.replies.changed.wait_for(shown_as_accepted), 10)
+        await asyncio.wait_for(refused_often.wait(), 10)
+        assert (await engine.stored(job.id)).state is JobState.SUBMITTING
+        assert (await engine.stored(second.id)).state is JobState.QUEUED  # the slot stays counted
+        refusing = False
+        accepted = await engine.wait_state(job.id, JobState.IN_QUEUE, timeout=10)
+        await engine.fake.wait_for_requests("result", 1)
+
+        assert accepted.request_id == next(iter(engine.fake.jobs))
+        assert len(engine.fake.requests_to("submit")) == 1
+
+
+async def test_a_request_id_that_is_not_url_safe_fails_the_job_as_an_unexpected_answer(
+    tmp_path: Path,
+) -> None:
+    async with running_engine(tmp_path) as engine:
+        engine.fake.answer_request_ids("../../admin")
+        job = await engine.scheduler.enqueue(new_job())
+        failed = await engine.wait_final(job.id)
+        assert failed.failure_reason is FailureReason.UNEXPECTED_ANSWER
+        assert failed.request_id is None
+        assert len(engine.fake.requests_to("submit")) == 1

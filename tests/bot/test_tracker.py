@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from bot.jobs import CancelPlace, FailureReason, Job, JobState
 from bot.tracker import apply_status
 from client.fake import Fault
-from client.models import Cancelled, Completed, Failed, InProgress, Queued
+from client.models import Cancelled, Completed, Failed, InProgress, Queued, Result
 from tests.bot.engine_harness import new_job, running_engine
 from tests.store.jobs_for_tests import minimal_job
 
@@ -92,3 +95,46 @@ async def test_a_request_of_another_account_fails_that_job_only(tmp_path: Path) 
         failed = await engine.wait_final(job.id)
         assert failed.failure_reason is FailureReason.NOT_FOUND
         assert not engine.health.degraded
+
+
+async def test_a_fault_while_following_one_job_fails_that_job_and_frees_its_slot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_engine(tmp_path, max_active=1) as engine:
+        broken = await engine.scheduler.enqueue(new_job())
+        submitted = await engine.wait_state(broken.id, JobState.IN_QUEUE)
+        real_result = engine.api.result
+
+        async def result(request_id: str) -> Result:
+            if request_id == submitted.request_id:
+                raise KeyError("a bug in handling this one answer")
+            return await real_result(request_id)
+
+        monkeypatch.setattr(engine.api, "result", result)
+        after = await engine.scheduler.enqueue(new_job(prompt="the next one"))
+        failed = await engine.wait_final(broken.id)
+        moved_on = await engine.wait_state(after.id, JobState.IN_QUEUE)
+
+    assert failed.failure_reason is FailureReason.INTERNAL_ERROR
+    assert moved_on.request_id is not None
+    assert sum("polling failed" in r.getMessage() for r in caplog.records) == 1
+
+
+async def test_a_stored_request_id_that_is_not_url_safe_fails_the_job(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, start_loops=False) as engine:
+        job = await engine.scheduler.enqueue(new_job())
+        stored = await engine.stored(job.id)
+        odd = stored.moved_to(JobState.SUBMITTING).moved_to(JobState.IN_QUEUE, request_id="../../admin")
+        await engine.store.save(odd)
+        engine.tracker.track(odd)
+        tracking = asyncio.create_task(engine.tracker.run())
+        try:
+            await engine.listener.wait_for(
+                lambda: engine.listener.latest.get(job.id, odd).state is JobState.FAILED
+            )
+        finally:
+            await engine.tracker.stop()
+            await tracking
+        failed = await engine.stored(job.id)
+    assert failed.failure_reason is FailureReason.UNEXPECTED_ANSWER
+    assert not [r for r in engine.fake.requests if "admin" in r.path]

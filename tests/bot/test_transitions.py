@@ -144,3 +144,24 @@ async def test_the_listener_making_a_change_is_not_told_of_it_again(store: JobSt
     log.clear()
     await writer.apply(job.id, lambda j, now: j.with_changes(at=now, reply_final=True), by=maker)
     assert log == ["other:job:queued"]
+
+
+async def test_the_interaction_token_is_forgotten_once_the_reply_is_final_and_not_before(
+    store: JobStore,
+) -> None:
+    writer = JobWriter(store, clock=lambda: NOW)
+    job = await writer.create(built)
+    token = job.reply.interaction_token
+    assert token
+
+    failed = await writer.apply(job.id, lambda j, now: j.failed(FailureReason.TIMED_OUT, at=now))
+    assert failed.after is not None
+    assert failed.after.reply.interaction_token == token  # the last edit still needs it
+
+    final = await writer.apply(job.id, lambda j, now: j.with_changes(at=now, reply_final=True))
+    stored = await store.get(job.id)
+    assert final.after is not None
+    assert stored is not None
+    for ended in (final.after, stored):
+        assert ended.reply.interaction_token == ""
+        assert ended.reply.token_expires_at < NOW

@@ -89,9 +89,9 @@ async def test_happy_path_ends_with_the_uploaded_video(e2e: EndToEnd, locale: st
     assert data[4:8] == b"ftyp"
     assert data == e2e.runcomfy.video
     (request_id,) = e2e.runcomfy.jobs
-    link = text_pattern(locale, "card.video_link").search(card(final)["description"])
-    assert link is not None
-    assert request_id in link.group(0)
+    # The double's plain-http link is shown as code, not as a link (only https URLs are links).
+    address = f"`{e2e.runcomfy.base_url}/media/{request_id}.mp4`"
+    assert t(locale, "card.video_address", url=address) in card(final)["description"]
     assert final.components == []
     assert not final.ephemeral
     assert not final.flags & rules.FLAG_LOADING
@@ -123,7 +123,7 @@ async def _delivered_as_link(
     note = text_pattern("en-US", "notice.video_too_large").fullmatch(final.content)
     assert note is not None
     assert request_id in final.content
-    assert text_pattern("en-US", "card.video_link").search(card(final)["description"])
+    assert text_pattern("en-US", "card.video_address").search(card(final)["description"])
     assert final.components == []
     assert not any(a for m in discord.messages() for v in versions(m) for a in v.get("attachments", []))
     assert len(e2e.runcomfy.requests_to("submit")) == 1

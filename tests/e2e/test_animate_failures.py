@@ -94,7 +94,7 @@ async def test_a_job_that_fails_at_runcomfy_shows_the_reason_in_words(e2e: EndTo
 
     text = message_text(final)
     assert "The generator couldn't make this video." in text
-    assert "The generator said: The image was flagged by the content filter." in text
+    assert "The generator said: The image was flagged by the content filter\\." in text  # escaped
     assert "try again" in text
     assert not final.attachments
     notice = await wait_notice(e2e)
