@@ -75,7 +75,7 @@ class JobStore(Protocol):
         """Lift the block; False (and nothing recorded) when the member was not blocked."""
 
     async def front_requests(self) -> dict[str, datetime]:
-        """When a moderator moved each job to the front of its queue, by job id."""
+        """When a moderator moved each job still waiting in the queue to its front, by job id."""
 
     async def request_front(self, job_id: str, guild_id: int, entry: AuditEntry) -> None:
         """Move the job to the front (again, if it was already: the latest request goes first)."""

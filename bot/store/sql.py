@@ -335,9 +335,14 @@ class SqlJobStore:
         return True
 
     async def front_requests(self) -> dict[str, datetime]:
+        statement = (
+            select(front_requests.c.job_id, front_requests.c.requested_at)
+            .join(jobs, jobs.c.id == front_requests.c.job_id)
+            .where(jobs.c.state == JobState.QUEUED.value)
+        )
         async with self._engine.connect() as connection:
-            rows = (await connection.execute(select(front_requests))).mappings().all()
-        return {row["job_id"]: row["requested_at"] for row in rows}
+            rows = (await connection.execute(statement)).all()
+        return {job_id: at for job_id, at in rows}
 
     async def request_front(self, job_id: str, guild_id: int, entry: AuditEntry) -> None:
         values = {"guild_id": guild_id, "requested_at": entry.at}

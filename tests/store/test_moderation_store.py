@@ -49,7 +49,15 @@ async def test_a_block_is_set_replaced_and_lifted_once(store: JobStore) -> None:
     assert actions == [ModAction.UNBLOCK, ModAction.BLOCK, ModAction.BLOCK]
 
 
-async def test_a_job_fronted_again_takes_the_latest_time(store: JobStore) -> None:
+async def test_a_job_fronted_again_takes_the_latest_time_until_it_leaves_the_queue(
+    store: JobStore,
+) -> None:
+    for job_id in ("0000000a", "0000000b", "0000000c"):
+        await store.create(minimal_job(job_id))
+    await store.request_front("0000000c", GUILD, entry(ModAction.FRONT, target="0000000c"))
+    sent = await store.get("0000000c")
+    assert sent is not None
+    await store.save(sent.moved_to(JobState.SUBMITTING))
     await store.request_front("0000000a", GUILD, entry(ModAction.FRONT, target="0000000a"))
     await store.request_front("0000000b", GUILD, entry(ModAction.FRONT, minutes=1, target="0000000b"))
     await store.request_front("0000000a", GUILD, entry(ModAction.FRONT, minutes=2, target="0000000a"))
@@ -58,7 +66,7 @@ async def test_a_job_fronted_again_takes_the_latest_time(store: JobStore) -> Non
         "0000000a": T0 + timedelta(minutes=2),
         "0000000b": T0 + timedelta(minutes=1),
     }
-    assert len(await store.audit_entries(GUILD)) == 3
+    assert len(await store.audit_entries(GUILD)) == 4
 
 
 async def test_an_action_recorded_alone_keeps_its_reason(store: JobStore) -> None:
