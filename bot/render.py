@@ -13,6 +13,8 @@ from datetime import datetime
 from bot.i18n import shorten, t
 from bot.input_check import Note, NoteKind, describe, last_frame_ignored
 from bot.jobs import CancelPlace, FailureReason, Job, JobState
+from bot.moderation.cost import cost_units
+from bot.moderation.messages import cost_text
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -271,6 +273,12 @@ def _description(lang: str, status: str, prompt: str) -> str:
     return head + shorten(prompt.strip(), DESCRIPTION_LIMIT - len(head))
 
 
+def _cost_field(job: Job) -> CardField:
+    """The job's cost units, counted against the server's daily budget."""
+    units = cost_units(job.request.resolution, job.request.duration)
+    return CardField(t(job.locale, "card.field.cost"), cost_text(job.locale, units))
+
+
 def _fields(job: Job) -> tuple[CardField, ...]:
     lang = job.locale
     fields = [
@@ -279,6 +287,7 @@ def _fields(job: Job) -> tuple[CardField, ...]:
         CardField(
             t(lang, "card.field.duration"), t(lang, "card.duration_value", seconds=job.request.duration)
         ),
+        _cost_field(job),
     ]
     if job.request.last_frame is not None:
         fields.append(CardField(t(lang, "card.field.last_frame"), t(lang, "card.last_frame_attached")))

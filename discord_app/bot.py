@@ -48,6 +48,8 @@ class AnimateBot(commands.Bot):
             poll_max_s=settings.poll_max_s,
             job_max_s=settings.job_max_s,
             edit_interval_s=settings.edit_interval_s,
+            max_active_per_server=settings.max_active_per_server,
+            max_active_per_member=settings.max_active_per_member,
         )
         self.engine = JobEngine(
             store,

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from bot.i18n import shorten, t
 from bot.moderation.admission import RefusalReason, Refused
-from bot.moderation.audit import escape_text
+from bot.moderation.audit import AuditEntry, escape_text, log_line
 from bot.moderation.queue_listing import MemberUsage, QueuePage, QueueRow
 from bot.moderation.server_settings import LIMIT_SETTINGS, MODERATOR_SETTINGS, ServerSettings, SettingError
 
@@ -145,3 +145,41 @@ def setting_error_text(locale: str | None, error: SettingError) -> str:
         high=error.high if error.high is not None else "",
         choices=", ".join(error.choices),
     )
+
+
+def moderator_only(locale: str | None) -> str:
+    """The answer to a ``/mod`` command or moderator button pressed by a member who may not moderate."""
+    return t(locale, "mod.not_moderator")
+
+
+def action_done(locale: str | None, entry: AuditEntry) -> str:
+    """The moderator's private confirmation: the action as the log channel shows it."""
+    return shorten(t(locale, "mod.done", line=log_line(locale, entry)), CONTENT_LIMIT)
+
+
+def block_done(locale: str | None, entry: AuditEntry, until: datetime) -> str:
+    return f"{action_done(locale, entry)}\n{t(locale, 'mod.block_ends', when=relative_time(until))}"
+
+
+def no_such_job(locale: str | None, job_id: str) -> str:
+    return t(locale, "mod.no_such_job", job_id=escape_text(job_id.replace("`", ""))[:32])
+
+
+def not_blocked(locale: str | None, user_id: int) -> str:
+    return t(locale, "mod.not_blocked", member=f"<@{user_id}>")
+
+
+def approval_unavailable(locale: str | None) -> str:
+    return t(locale, "mod.approval_unavailable")
+
+
+def word_missing(locale: str | None) -> str:
+    return t(locale, "mod.word_missing")
+
+
+def words_text(locale: str | None, words: tuple[str, ...]) -> str:
+    """The server's blocked words, for ``/mod words list``."""
+    if not words:
+        return t(locale, "mod.no_words")
+    listed = ", ".join(f"`{w.replace('`', '')}`" for w in words)
+    return shorten(t(locale, "mod.words", words=listed), CONTENT_LIMIT)

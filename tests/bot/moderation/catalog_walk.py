@@ -50,3 +50,12 @@ def render_every_moderation_text(locale: str) -> None:
     messages.setting_error_text(locale, SettingError("queue_max", SettingProblem.OUT_OF_RANGE, low=1, high=9))
     for action in ModAction:
         log_line(locale, AuditEntry(1, 2, action, NOW, reason="r"))
+    entry = AuditEntry(1, 2, ModAction.BLOCK, NOW, reason="r")
+    messages.moderator_only(locale)
+    messages.block_done(locale, entry, NOW)
+    messages.no_such_job(locale, "abcd1234")
+    messages.not_blocked(locale, 3)
+    messages.approval_unavailable(locale)
+    messages.word_missing(locale)
+    messages.words_text(locale, ("w",))
+    messages.words_text(locale, ())
