@@ -8,7 +8,7 @@ are counted one after the other (across processes, a claim in the database has t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +16,9 @@ from bot.jobs import Job
 from bot.moderation.admission import DAY, AdmissionFacts, Admitted, Refused, decide_admission
 from bot.moderation.automod import PromptRules
 from bot.moderation.job_history import JobHistory, job_history
+from bot.moderation.queue_listing import MemberUsage, QueueRow, member_usage, queue_rows
 from bot.moderation.server_settings import ServerSettings
+from bot.moderation.turn_order import Member
 from bot.store import JobStore
 from bot.transitions import Clock, NewJob
 
@@ -42,13 +44,17 @@ class Queued:
 
 
 Enqueue = Callable[[NewJob], Awaitable[Job]]
+LastServed = Callable[[], Mapping[Member, datetime]]
 
 
 class AdmissionDesk:
-    def __init__(self, store: JobStore, enqueue: Enqueue, clock: Clock) -> None:
+    def __init__(self, store: JobStore, enqueue: Enqueue, clock: Clock, last_served: LastServed) -> None:
+        """``last_served`` tells when each member's job last started, so ``/queue`` shows the
+        scheduler's own order."""
         self._store = store
         self._enqueue = enqueue
         self._clock = clock
+        self._last_served = last_served
         self._locks: dict[int, asyncio.Lock] = {}
 
     async def settings(self, guild_id: int) -> ServerSettings:
@@ -77,6 +83,10 @@ class AdmissionDesk:
             automod=request.automod,
         )
 
+    async def check(self, request: MemberRequest) -> Admitted | Refused:
+        """What :meth:`submit` would answer now, without queueing (to refuse before a public reply)."""
+        return decide_admission(await self.facts(request, self._clock()))
+
     async def submit(self, request: MemberRequest, build: NewJob) -> Queued | Refused:
         """Queue ``build``'s job if the server's rules admit it; otherwise nothing is stored."""
         async with self._lock(request.guild_id):
@@ -84,6 +94,23 @@ class AdmissionDesk:
             if isinstance(decision, Refused):
                 return decision
             return Queued(await self._enqueue(build), decision)
+
+    async def queue_of(self, guild_id: int, viewer_id: int) -> tuple[list[QueueRow], MemberUsage]:
+        """The server's unfinished jobs in the order they run, and the viewer's usage of its limits."""
+        now = self._clock()
+        jobs = await self._store.guild_jobs(guild_id, since=now - DAY)
+        fronts = await self._store.front_requests()
+        rows = queue_rows(jobs, viewer_id, now, self._last_served(), fronts)
+        history = job_history(jobs, viewer_id, now)
+        usage = member_usage(
+            await self.settings(guild_id),
+            now,
+            history.unfinished_jobs,
+            history.member_jobs_last_day,
+            history.last_submission_at,
+            history.server_spent_last_day,
+        )
+        return rows, usage
 
     def _lock(self, guild_id: int) -> asyncio.Lock:
         lock = self._locks.get(guild_id)

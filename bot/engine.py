@@ -80,7 +80,9 @@ class JobEngine:
             per_server=pace.max_active_per_server,
             per_member=pace.max_active_per_member,
         )
-        self.admission = AdmissionDesk(store, self.scheduler.enqueue, self.writer.clock)
+        self.admission = AdmissionDesk(
+            store, self.scheduler.enqueue, self.writer.clock, lambda: self.scheduler.last_served
+        )
         self.moderation = ModerationActions(
             store, self.scheduler, self.writer.clock, on_queue_changed=self.writer.queue_changed
         )

@@ -8,8 +8,9 @@ Each job is sent by :class:`bot.submission.Submission`; cancels go through
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from types import MappingProxyType
 
 from bot.cancellation import Cancellation, CancelResult
 from bot.jobs import ACTIVE_STATES, Job
@@ -69,6 +70,11 @@ class Scheduler:
         stored = await self._writer.create(build)
         self.wake()
         return stored
+
+    @property
+    def last_served(self) -> Mapping[Member, datetime]:
+        """When each member's job last started (read-only), for listings in the scheduler's order."""
+        return MappingProxyType(self._last_served)
 
     async def cancel(self, job_id: str, by_user_id: int) -> CancelResult:
         return await self.cancellation.cancel(job_id, by_user_id)

@@ -22,7 +22,7 @@ from discord_app.command_sync import sync_if_changed
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.help", "cogs.animate")
+EXTENSIONS = ("cogs.help", "cogs.animate", "cogs.queue", "cogs.mod")
 
 
 class AnimateBot(commands.Bot):
