@@ -48,8 +48,8 @@ def moderator_of(interaction: discord.Interaction) -> Moderator:
 
 async def answer(interaction: discord.Interaction, content: str) -> None:
     if interaction.response.is_done():
-        await interaction.followup.send(
-            content, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        await interaction.edit_original_response(
+            content=content, allowed_mentions=discord.AllowedMentions.none()
         )
     else:
         await interaction.response.send_message(

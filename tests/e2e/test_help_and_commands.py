@@ -83,7 +83,8 @@ async def test_every_mod_subcommand_and_option_reads_in_korean(e2e: EndToEnd) ->
             ko_name, ko_description = _korean(option)
             assert has_hangul(ko_name), option["name"]
             assert has_hangul(ko_description), option["name"]
-            assert option["description"] and not has_hangul(option["description"])
+            assert option["description"]
+            assert not has_hangul(option["description"])
     subcommands = {option["name"] for option in commands["mod"]["options"]}
     assert subcommands == {
         "pause", "resume", "clear", "cancel", "front", "block", "unblock",

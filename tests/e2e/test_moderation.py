@@ -1,0 +1,205 @@
+"""Moderation end to end, the real bot against the doubles: /mod refused to members without rights, pause
+and resume, limits and their private refusals, blocks, blocked words, the fair turn order with a
+moderator's front, /queue, and settings and blocks surviving a restart, in English and Korean."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.i18n import t
+from discord_double import InteractionHandle, StoredMessage, UserSpec, make_image
+from tests.conftest import EndToEnd
+from tests.e2e.helpers import (
+    animate,
+    assert_clean,
+    has_hangul,
+    has_video,
+    only_request_id,
+    run_to_completion,
+    short_job_id,
+    showing,
+    text_pattern,
+)
+
+MANAGE_GUILD = 0x20
+WAITING_HERE = "Waiting in this server's queue"
+AT_RUNCOMFY = "Waiting at RunComfy"
+
+
+async def mod(
+    e2e: EndToEnd,
+    subcommand: str,
+    options: dict[str, Any] | None = None,
+    *,
+    user: UserSpec | None = None,
+    permissions: int | None = MANAGE_GUILD,
+    locale: str = "en-US",
+) -> StoredMessage:
+    """Type ``/mod <subcommand>`` (as the owner-like moderator by default) and return the private answer."""
+    handle = await e2e.discord.invoke_command(
+        f"mod {subcommand}", options, user=user, permissions=permissions, locale=locale
+    )
+    return await private_answer(handle)
+
+
+async def private_answer(handle: InteractionHandle) -> StoredMessage:
+    answer = await handle.wait_original(lambda m: bool(m.content))
+    assert answer.ephemeral
+    return answer
+
+
+def refused_as(answer: StoredMessage, locale: str, reason: str) -> bool:
+    return answer.ephemeral and bool(text_pattern(locale, f"refusal.{reason}").search(answer.content))
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ko"], ids=["english", "korean"])
+async def test_a_member_without_rights_is_refused_every_mod_command(e2e: EndToEnd, locale: str) -> None:
+    member = e2e.discord.member
+    for subcommand, options in [
+        ("pause", {"reason": "mine now"}),
+        ("resume", None),
+        ("clear", None),
+        ("cancel", {"job": "abcd1234"}),
+        ("front", {"job": "abcd1234"}),
+        ("block", {"member": member}),
+        ("unblock", {"member": member}),
+        ("settings", {"member_daily": 1}),
+        ("words", {"action": "add", "word": "cat"}),
+    ]:
+        answer = await mod(e2e, subcommand, options, permissions=0, locale=locale)
+        assert answer.content == t(locale, "mod.not_moderator"), subcommand
+        assert has_hangul(answer.content) is (locale == "ko")
+
+    shown = await mod(e2e, "settings", locale=locale)
+    assert t(locale, "settings.paused") not in shown.content
+    assert "`member_daily` — " in shown.content
+    assert t(locale, "settings.no_limit") in shown.content
+    assert "cat" not in shown.content
+    handle = await animate(e2e, "a cat waves")
+    await handle.wait_original(showing("a cat waves"))
+    assert_clean(e2e)
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ko"], ids=["english", "korean"])
+async def test_pause_refuses_new_jobs_privately_and_resume_lets_them_in(e2e: EndToEnd, locale: str) -> None:
+    paused = await mod(e2e, "pause", {"reason": "upkeep tonight"}, locale=locale)
+    assert paused.content.startswith(t(locale, "mod.done", line="").strip())
+
+    refused = await private_answer(await animate(e2e, locale=locale))
+    assert refused_as(refused, locale, "paused")
+    assert "upkeep tonight" in refused.content
+    assert not e2e.runcomfy.requests_to("submit")
+
+    await mod(e2e, "resume", locale=locale)
+    accepted = await animate(e2e, locale=locale)
+    card = await accepted.wait_original(lambda m: bool(m.embeds))
+    assert not card.ephemeral
+    await e2e.runcomfy.wait_for_requests("submit", 1)
+    assert_clean(e2e)
+
+
+@pytest.mark.runcomfy_config(manual=True)
+async def test_each_member_limit_refuses_privately_and_costs_nothing(e2e: EndToEnd) -> None:
+    await mod(e2e, "settings", {"member_active": 1, "max_resolution": "720p", "max_duration": 5})
+
+    first = await animate(e2e, "the first cat waves")
+    await first.wait_original(showing(AT_RUNCOMFY))
+    too_many = await private_answer(await animate(e2e, "the second cat waves"))
+    too_big = await private_answer(await animate(e2e, "a big cat", resolution="1080p"))
+    too_long = await private_answer(await animate(e2e, "a long cat", duration=10))
+
+    assert refused_as(too_many, "en-US", "too_many_active")
+    assert refused_as(too_big, "en-US", "resolution_too_high")
+    assert refused_as(too_long, "en-US", "duration_too_long")
+    assert len(e2e.runcomfy.requests_to("submit")) == 1
+    await run_to_completion(e2e, first, only_request_id(e2e))
+    again = await animate(e2e, "the third cat waves")
+    await again.wait_original(showing(AT_RUNCOMFY))
+    assert_clean(e2e)
+
+
+async def test_a_blocked_word_refuses_the_prompt_and_can_be_removed(e2e: EndToEnd) -> None:
+    await mod(e2e, "words", {"action": "add", "word": "Dragon"})
+    listed = await mod(e2e, "words", {"action": "list"})
+    assert "`Dragon`" in listed.content
+
+    refused = await private_answer(await animate(e2e, "a dragon flies over the hills"))
+    assert refused_as(refused, "en-US", "blocked_word")
+
+    await mod(e2e, "words", {"action": "remove", "word": "dragon"})
+    accepted = await animate(e2e, "a dragon flies over the hills")
+    await accepted.wait_original(lambda m: bool(m.embeds))
+    assert_clean(e2e)
+
+
+async def test_a_block_refuses_only_that_member_until_lifted_and_survives_a_restart(e2e: EndToEnd) -> None:
+    member = e2e.discord.member
+    blocked = await mod(e2e, "block", {"member": member, "hours": 2, "reason": "spam"})
+    assert f"<@{member.id}>" in blocked.content
+
+    other = e2e.discord.add_user("other")
+    await e2e.restart()
+    refused = await private_answer(await animate(e2e))
+    assert refused_as(refused, "en-US", "blocked")
+    assert "<t:" in refused.content  # when the block ends
+    welcome = await e2e.discord.invoke_command(
+        "animate", {"prompt": "another cat"}, {"image": make_image(640, 480)}, user=other
+    )
+    await welcome.wait_original(lambda m: bool(m.embeds))
+
+    await mod(e2e, "unblock", {"member": member})
+    again = await mod(e2e, "unblock", {"member": member})
+    assert again.content == t("en-US", "mod.not_blocked", member=f"<@{member.id}>")
+    accepted = await animate(e2e)
+    await accepted.wait_original(lambda m: bool(m.embeds))
+    assert_clean(e2e)
+
+
+async def test_settings_survive_a_restart(e2e: EndToEnd) -> None:
+    await mod(e2e, "settings", {"cooldown_s": 3600, "queue_max": 5})
+    first = await animate(e2e)
+    await first.wait_original(lambda m: bool(m.embeds))
+
+    await e2e.restart()
+    shown = await mod(e2e, "settings")
+    refused = await private_answer(await animate(e2e))
+
+    assert "`cooldown_s` — " in shown.content
+    assert "3600" in shown.content
+    assert refused_as(refused, "en-US", "cooldown")
+    assert_clean(e2e)
+
+
+@pytest.mark.bot_env(ANIMATE_MAX_ACTIVE="1")
+@pytest.mark.runcomfy_config(manual=True)
+async def test_members_take_turns_and_a_moderator_moves_a_job_to_the_front(e2e: EndToEnd) -> None:
+    busy, patient = e2e.discord.member, e2e.discord.add_user("patient")
+    blocker = await animate(e2e, "busy 1")
+    await blocker.wait_original(showing(AT_RUNCOMFY))
+    waiting = [await animate(e2e, f"busy {n}") for n in (2, 3)]
+    for handle in waiting:
+        await handle.wait_original(showing(WAITING_HERE))
+    other = await e2e.discord.invoke_command(
+        "animate", {"prompt": "patient 1"}, {"image": make_image(640, 480)}, user=patient
+    )
+    await other.wait_original(showing(WAITING_HERE))
+    busy_3 = short_job_id(await waiting[1].wait_original(showing(WAITING_HERE)))
+
+    listing = await private_answer(await e2e.discord.invoke_command("queue", user=patient))
+    rows = listing.content.splitlines()[1:]
+    assert all(f"<@{user.id}>" in row for row, user in zip(rows, [busy, patient, busy, busy], strict=True))
+    assert [t("en-US", "queue.own") in row for row in rows] == [False, True, False, False]
+    front = await mod(e2e, "front", {"job": busy_3})
+    assert busy_3 in front.content
+
+    for submitted in range(1, 5):
+        await e2e.runcomfy.wait_for_requests("submit", submitted)
+        latest = list(e2e.runcomfy.jobs)[-1]
+        while e2e.runcomfy.jobs[latest].status != "completed":
+            e2e.runcomfy.advance(latest)
+    await other.wait_original(has_video)
+    prompts = [r.json["prompt"] for r in e2e.runcomfy.requests_to("submit")]
+    assert prompts == ["busy 1", "busy 3", "patient 1", "busy 2"]
+    assert_clean(e2e)
