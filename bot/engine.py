@@ -63,6 +63,7 @@ class JobEngine:
             refresh_running_s=pace.refresh_running_s,
             retry_base_s=pace.retry_base_s,
             queue_positions=lambda: self.scheduler.queue_positions(),
+            paused_servers=lambda: self.scheduler.paused_servers(),
         )
         services = JobServices(store, self.writer, api, self.health)
         self.tracker = Tracker(

@@ -84,6 +84,10 @@ class Scheduler:
         submit them."""
         return server_places(await self._turn_order(await self._store.queued_jobs()))
 
+    async def paused_servers(self) -> frozenset[int]:
+        """The servers with jobs waiting whose moderators paused their queue."""
+        return (await self._limits(await self._store.queued_jobs())).paused_servers
+
     async def _turn_order(self, queued: list[Job]) -> list[Job]:
         fronts = await self._store.front_requests() if queued else {}
         return fair_order(queued, self._last_served, fronts)

@@ -16,6 +16,7 @@ from tests.e2e.helpers import (
     assert_clean,
     has_hangul,
     has_video,
+    message_text,
     only_request_id,
     run_to_completion,
     short_job_id,
@@ -202,4 +203,23 @@ async def test_members_take_turns_and_a_moderator_moves_a_job_to_the_front(e2e: 
     await other.wait_original(has_video)
     prompts = [r.json["prompt"] for r in e2e.runcomfy.requests_to("submit")]
     assert prompts == ["busy 1", "busy 3", "patient 1", "busy 2"]
+    assert_clean(e2e)
+
+
+@pytest.mark.bot_env(ANIMATE_MAX_ACTIVE="1")
+@pytest.mark.runcomfy_config(manual=True)
+async def test_a_waiting_card_says_the_queue_is_paused_until_it_resumes(e2e: EndToEnd) -> None:
+    paused_note = t("en-US", "card.status.paused")
+    blocker = await animate(e2e, "the first cat waves")
+    await blocker.wait_original(showing(AT_RUNCOMFY))
+    waiting = await animate(e2e, "the second cat waves")
+    await waiting.wait_original(showing(WAITING_HERE))
+
+    await mod(e2e, "pause")
+    await waiting.wait_original(showing(paused_note))
+    await mod(e2e, "resume")
+    await waiting.wait_original(lambda m: paused_note not in message_text(m))
+
+    await run_to_completion(e2e, blocker, only_request_id(e2e))
+    await e2e.runcomfy.wait_for_requests("submit", 2)
     assert_clean(e2e)
