@@ -9,7 +9,7 @@ in this process, so two moderators changing settings together do not undo each o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -175,6 +175,27 @@ class ModerationActions:
         results = [await self._queue.cancel(job.id, moderator.user_id) for job in waiting]
         cleared = sum(1 for result in results if result in CANCELLED)
         entry = self._entry(moderator, ModAction.CLEAR, detail=str(cleared), reason=reason)
+        await self._record(entry)
+        return entry
+
+    async def reported_video(self, guild_id: int, job_id: str) -> tuple[Job, int | None] | None:
+        """The delivered job a member of ``guild_id`` reports, and the server's log channel (None: none
+        set); None when there is no such video in that server."""
+        job = await self._store.get(job_id)
+        if job is None or job.guild_id != guild_id or job.state is not JobState.DELIVERED:
+            return None
+        return job, (await self.settings(guild_id)).log_channel
+
+    async def remove_video(
+        self, moderator: Moderator, job_id: str, delete: Callable[[Job], Awaitable[bool]]
+    ) -> AuditEntry | None:
+        """Delete a reported video's message with ``delete`` (False: it was already gone) and record who
+        did; None when the server has no such video."""
+        await self._check(moderator)
+        found = await self.reported_video(moderator.guild_id, job_id)
+        if found is None or not await delete(found[0]):
+            return None
+        entry = self._entry(moderator, ModAction.REMOVE_VIDEO, TargetKind.JOB, job_id)
         await self._record(entry)
         return entry
 

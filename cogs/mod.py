@@ -23,6 +23,8 @@ from bot.moderation_actions import MAX_BLOCK_HOURS, Moderator, NotAModeratorErro
 from bot.texts import cancel_outcome
 from client.models import DURATIONS, Resolution
 from cogs.mod_log import ModLog
+from cogs.moderator_facts import moderator_of
+from cogs.report import RemoveVideoItem, ReportButtonItem
 from cogs.translator import text
 
 if TYPE_CHECKING:
@@ -33,17 +35,6 @@ Reason = app_commands.Range[str, 1, MAX_REASON_CHARS]
 JobId = app_commands.Range[str, 1, 32]
 AUTOCOMPLETE_CHOICES = 25
 ALLOWED_MARK = {True: "✓", False: "✗"}
-
-
-def moderator_of(interaction: discord.Interaction) -> Moderator:
-    assert interaction.guild_id is not None  # the group is guild-only
-    roles = getattr(interaction.user, "roles", ())
-    return Moderator(
-        interaction.guild_id,
-        interaction.user.id,
-        interaction.permissions.value,
-        frozenset(role.id for role in roles),
-    )
 
 
 async def answer(interaction: discord.Interaction, content: str) -> None:
@@ -316,5 +307,6 @@ class Mod(commands.Cog):
 
 
 async def setup(bot: AnimateBot) -> None:
+    bot.add_dynamic_items(ReportButtonItem, RemoveVideoItem)
     bot.engine.moderation.add_listener(ModLog(bot))
     await bot.add_cog(Mod(bot))

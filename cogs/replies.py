@@ -22,6 +22,7 @@ from bot.jobs import Job, ReplyTarget, utcnow
 from bot.presenter import DeliveryError
 from bot.render import Card
 from cogs.cards import to_embed, to_view
+from cogs.report import report_view
 
 if TYPE_CHECKING:
     from discord_app.bot import AnimateBot
@@ -57,14 +58,15 @@ class DiscordReplies:
         video = await self._download(job)
         if video is not None:
             try:
-                return await self._edit(job, video=(f"animate-{job.id}.mp4", video), embed=embed, view=None)
+                view = report_view(job.id, job.locale)
+                return await self._edit(job, video=(f"animate-{job.id}.mp4", video), embed=embed, view=view)
             except discord.HTTPException as exc:
                 if exc.code not in UPLOAD_REFUSED_CODES and exc.status != 413:
                     raise
                 log.info("job %s: Discord refused the upload (%s); linking instead", job.id, exc.code)
         assert job.video_url is not None
         note = texts.video_too_large(job.locale, job.video_url)
-        return await self._edit(job, content=note, embed=embed, view=None)
+        return await self._edit(job, content=note, embed=embed, view=report_view(job.id, job.locale))
 
     async def announce(self, job: Job) -> None:
         target = job.reply

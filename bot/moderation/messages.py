@@ -183,3 +183,32 @@ def words_text(locale: str | None, words: tuple[str, ...]) -> str:
         return t(locale, "mod.no_words")
     listed = ", ".join(f"`{w.replace('`', '')}`" for w in words)
     return shorten(t(locale, "mod.words", words=listed), CONTENT_LIMIT)
+
+
+def report_button_label(locale: str | None) -> str:
+    return t(locale, "report.button")
+
+
+def remove_button_label(locale: str | None) -> str:
+    return t(locale, "report.remove_button")
+
+
+def report_post(locale: str | None, reporter_id: int, job_id: str, link: str) -> str:
+    """The report in the log channel; post it with mentions disabled."""
+    return t(locale, "report.posted", reporter=f"<@{reporter_id}>", job=f"`{job_id}`", link=link)
+
+
+def report_sent(locale: str | None) -> str:
+    return t(locale, "report.sent")
+
+
+def report_without_log_channel(locale: str | None) -> str:
+    return t(locale, "report.no_log_channel")
+
+
+def video_gone(locale: str | None) -> str:
+    return t(locale, "report.not_found")
+
+
+def video_removed(locale: str | None, moderator_id: int) -> str:
+    return t(locale, "report.removed", moderator=f"<@{moderator_id}>")
