@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.cancellation import CancelResult
+from bot.jobs import Job, JobState
 from bot.moderation.audit import AuditEntry, ModAction
 from bot.moderation.moderators import MANAGE_GUILD
 from bot.moderation_actions import ModerationActions, Moderator, NotAModeratorError
@@ -30,7 +31,7 @@ class Queue:
     async def cancel(self, job_id: str, by_user_id: int) -> CancelResult:
         job = await self.store.get(job_id)
         assert job is not None
-        await self.store.save(job.moved_to(job.state.CANCELLED, cancelled_by=by_user_id))
+        await self.store.save(job.moved_to(JobState.CANCELLED, cancelled_by=by_user_id))
         self.cancelled.append(job_id)
         return CancelResult.CANCELLED_LOCALLY
 
@@ -99,7 +100,7 @@ async def test_clear_cancels_only_this_servers_waiting_jobs_and_records_how_many
     await store.create(minimal_job("0000000a"))
     await store.create(minimal_job("0000000b", guild_id=222))
     sent = await store.create(minimal_job("0000000c"))
-    await store.save(sent.moved_to(sent.state.SUBMITTING))
+    await store.save(sent.moved_to(JobState.SUBMITTING))
 
     entry = await actions.clear(MODERATOR, "  spam wave  ")
 
@@ -148,3 +149,32 @@ async def test_pause_wakes_the_scheduler_and_a_refused_change_stores_nothing(
     assert settings.member_daily is None
     assert queue.woken == 1
     assert len(await store.audit_entries(GUILD)) == 1
+
+
+async def test_removing_a_reported_video_needs_rights_and_records_who_removed_it(
+    actions: ModerationActions, store: JobStore, heard: Heard
+) -> None:
+    delivered = minimal_job("0000000d", state=JobState.DELIVERED)
+    await store.create(
+        dataclasses.replace(delivered, reply=dataclasses.replace(delivered.reply, message_id=5))
+    )
+    await store.create(minimal_job("0000000e"))
+    deleted: list[str] = []
+
+    async def delete(job: Job) -> bool:
+        deleted.append(job.id)
+        return True
+
+    with pytest.raises(NotAModeratorError):
+        await actions.remove_video(MEMBER, "0000000d", delete)
+    assert await actions.remove_video(MODERATOR, "0000000e", delete) is None
+    entry = await actions.remove_video(MODERATOR, "0000000d", delete)
+
+    assert deleted == ["0000000d"]
+    assert entry is not None
+    assert (entry.action, entry.target, entry.moderator_id) == (ModAction.REMOVE_VIDEO, "0000000d", 900)
+    assert heard.entries == [entry]
+    found = await actions.reported_video(GUILD, "0000000d")
+    assert found is not None
+    assert found[1] is None  # no log channel set
+    assert await actions.reported_video(222, "0000000d") is None
