@@ -17,6 +17,7 @@ from bot.jobs import INTERACTION_TOKEN_LIFETIME, ImageRef, Job, JobRequest, Repl
 from bot.moderation.admission import Refused
 from bot.moderation.messages import refusal_text
 from client.models import DEFAULT_DURATION, DEFAULT_RESOLUTION, DURATIONS, PROMPT_MAX_CHARS, Resolution
+from cogs.automod_rules import AutoModRules
 from cogs.cancel_button import CancelButtonItem
 from cogs.translator import text
 
@@ -56,6 +57,7 @@ def role_ids_of(interaction: discord.Interaction) -> frozenset[int]:
 class Animate(commands.Cog):
     def __init__(self, bot: AnimateBot) -> None:
         self.bot = bot
+        self.automod = AutoModRules(bot)
 
     @app_commands.command(name="animate", description=text("command.animate.description"))
     @app_commands.guild_only()
@@ -96,7 +98,14 @@ class Animate(commands.Cog):
             return
         guild_id, channel_id = interaction.guild_id, interaction.channel_id
         asked = MemberRequest(
-            guild_id, channel_id, interaction.user.id, role_ids_of(interaction), prompt, resolution, duration
+            guild_id,
+            channel_id,
+            interaction.user.id,
+            role_ids_of(interaction),
+            prompt,
+            resolution,
+            duration,
+            automod=await self.automod.for_guild(guild_id, interaction.app_permissions),
         )
         refused = await self.bot.engine.admission.check(asked)
         if isinstance(refused, Refused):
