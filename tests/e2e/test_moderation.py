@@ -22,6 +22,7 @@ from tests.e2e.helpers import (
     short_job_id,
     showing,
     text_pattern,
+    wait_notices,
 )
 
 MANAGE_GUILD = 0x20
@@ -38,9 +39,10 @@ async def mod(
     permissions: int | None = MANAGE_GUILD,
     locale: str = "en-US",
 ) -> StoredMessage:
-    """Type ``/mod <subcommand>`` (as the owner-like moderator by default) and return the private answer."""
+    """Type ``/mod <subcommand>`` (with Manage Server by default) and return the private answer. Sent even
+    when the member lacks the command's default permissions, as a tampered client could."""
     handle = await e2e.discord.invoke_command(
-        f"mod {subcommand}", options, user=user, permissions=permissions, locale=locale
+        f"mod {subcommand}", options, user=user, permissions=permissions, locale=locale, force=True
     )
     return await private_answer(handle)
 
@@ -116,6 +118,7 @@ async def test_each_member_limit_refuses_privately_and_costs_nothing(e2e: EndToE
     assert refused_as(too_long, "en-US", "duration_too_long")
     assert len(e2e.runcomfy.requests_to("submit")) == 1
     await run_to_completion(e2e, first, only_request_id(e2e))
+    await wait_notices(e2e, 1)  # the job has ended, not only shown its video
     again = await animate(e2e, "the third cat waves")
     await again.wait_original(showing(AT_RUNCOMFY))
     assert_clean(e2e)
