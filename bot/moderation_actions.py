@@ -182,7 +182,8 @@ class ModerationActions:
         """The delivered job a member of ``guild_id`` reports, and the server's log channel (None: none
         set); None when there is no such video in that server."""
         job = await self._store.get(job_id)
-        if job is None or job.guild_id != guild_id or job.state is not JobState.DELIVERED:
+        shown = job is not None and job.state in (JobState.COMPLETED, JobState.DELIVERED)
+        if job is None or job.guild_id != guild_id or not shown:
             return None
         return job, (await self.settings(guild_id)).log_channel
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.i18n import t
-from discord_double import InteractionHandle, StoredMessage, UserSpec, make_image
+from discord_double import ChannelSpec, InteractionHandle, StoredMessage, UserSpec, make_image
 from tests.conftest import EndToEnd
 from tests.e2e.helpers import (
     animate,
@@ -225,4 +225,131 @@ async def test_a_waiting_card_says_the_queue_is_paused_until_it_resumes(e2e: End
 
     await run_to_completion(e2e, blocker, only_request_id(e2e))
     await e2e.runcomfy.wait_for_requests("submit", 2)
+    assert_clean(e2e)
+
+
+async def log_entries(e2e: EndToEnd, channel: ChannelSpec, count: int) -> list[StoredMessage]:
+    """Wait until the log channel holds ``count`` public messages; return them, oldest first."""
+
+    def posted() -> list[StoredMessage] | None:
+        public = [m for m in e2e.discord.messages(channel) if not m.ephemeral]
+        return public if len(public) >= count else None
+
+    return await e2e.discord.wait_for(posted, timeout=10)
+
+
+def posted_without_pings(e2e: EndToEnd, message: StoredMessage) -> bool:
+    request = next(
+        r
+        for r in e2e.discord.requests
+        if isinstance(r.response, dict) and r.response.get("id") == str(message.id)
+    )
+    allowed = (request.json or {}).get("allowed_mentions")
+    return allowed is not None and not allowed.get("parse") and not allowed.get("users")
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ko"], ids=["english", "korean"])
+async def test_every_action_is_posted_to_the_log_channel_without_pinging(e2e: EndToEnd, locale: str) -> None:
+    log = e2e.discord.add_channel("mod-log")
+    moderator = e2e.discord.member
+    await mod(e2e, "settings", {"log_channel": log}, locale=locale)
+    await mod(e2e, "pause", {"reason": "night <@&1> @everyone"}, locale=locale)
+    await mod(e2e, "block", {"member": e2e.discord.owner, "hours": 3}, locale=locale)
+
+    entries = await log_entries(e2e, log, 3)
+
+    assert "`log_channel`" in entries[0].content
+    assert f"<@{moderator.id}>" in entries[1].content
+    assert "night" in entries[1].content
+    assert "@everyone" not in entries[1].content  # broken, so it can neither ping nor read as a ping
+    assert f"<@{e2e.discord.owner.id}>" in entries[2].content
+    assert all(posted_without_pings(e2e, entry) for entry in entries)
+    assert_clean(e2e)
+
+
+async def test_channels_and_roles_limit_where_and_by_whom_animate_works(e2e: EndToEnd) -> None:
+    studio = e2e.discord.add_channel("studio")
+    artists = e2e.discord.add_role("artists", 0)
+    await mod(e2e, "channels", {"channel": studio, "allowed": True})
+    await mod(e2e, "roles", {"role": artists, "allowed": True})
+
+    elsewhere = await private_answer(await animate(e2e))
+    assert refused_as(elsewhere, "en-US", "channel_not_allowed")
+    assert f"<#{studio.id}>" in elsewhere.content
+    values, image = {"prompt": "a cat waves"}, {"image": make_image(640, 480)}
+    no_role = await private_answer(await e2e.discord.invoke_command("animate", values, image, channel=studio))
+    assert refused_as(no_role, "en-US", "role_not_allowed")
+    welcome = await e2e.discord.invoke_command("animate", values, image, channel=studio, roles=[artists])
+    await welcome.wait_original(lambda m: bool(m.embeds))
+    assert len(e2e.runcomfy.requests_to("submit")) <= 1
+    assert_clean(e2e)
+
+
+async def test_the_moderator_role_lets_its_members_moderate_without_manage_server(e2e: EndToEnd) -> None:
+    helpers = e2e.discord.add_role("helpers", 0)
+    helper = e2e.discord.add_user("helper")
+    before = await mod(e2e, "pause", user=helper, permissions=0)
+    await mod(e2e, "settings", {"moderator_role": helpers})
+    e2e.discord.assign_roles(helper, helpers)
+    after = await mod(e2e, "pause", {"reason": "tea"}, user=helper, permissions=None)
+
+    assert before.content == t("en-US", "mod.not_moderator")
+    assert after.content != t("en-US", "mod.not_moderator")
+    refused = await private_answer(await animate(e2e))
+    assert refused_as(refused, "en-US", "paused")
+    assert_clean(e2e)
+
+
+@pytest.mark.runcomfy_config(manual=True)
+async def test_a_reported_video_is_removed_by_a_moderator_and_not_by_anyone_else(e2e: EndToEnd) -> None:
+    log = e2e.discord.add_channel("mod-log")
+    await mod(e2e, "settings", {"log_channel": log})
+    handle = await animate(e2e)
+    final = await run_to_completion(e2e, handle, (await _one_request(e2e)))
+    await wait_notices(e2e, 1)
+    job_id = short_job_id(final)
+
+    reported = await private_answer(await e2e.discord.click(final, f"animate:report:{job_id}"))
+    assert reported.content == t("en-US", "report.sent")
+    [_, report] = await log_entries(e2e, log, 2)
+    remove = f"animate:remove:{job_id}"
+    assert f"<@{e2e.discord.member.id}>" in report.content
+    assert str(final.id) in report.content  # the link to the video's message
+
+    stranger = e2e.discord.add_user("stranger")
+    refused = await private_answer(await e2e.discord.click(report, remove, user=stranger, permissions=0))
+    # A tampered client sends the Remove press from the video's own message, which never carried it.
+    forged = await e2e.discord.click(final, remove, user=stranger, permissions=0, forged=True)
+    assert refused.content == t("en-US", "mod.not_moderator")
+    assert not e2e.discord.deleted()
+
+    await e2e.discord.click(report, remove, permissions=MANAGE_GUILD)
+    await e2e.discord.wait_for(lambda: e2e.discord.deleted())
+    assert [m.id for m in e2e.discord.deleted()] == [final.id]
+    [*_, removal] = await log_entries(e2e, log, 3)
+    assert job_id in removal.content
+    assert f"<@{e2e.discord.member.id}>" in removal.content
+    assert forged.response_type is None  # discord.py drops a press its message never offered
+    assert_clean(e2e)
+
+
+async def _one_request(e2e: EndToEnd) -> str:
+    await e2e.runcomfy.wait_for_requests("submit", 1)
+    return only_request_id(e2e)
+
+
+async def test_the_servers_automod_keywords_refuse_a_prompt_where_the_bot_may_read_them(
+    e2e: EndToEnd,
+) -> None:
+    discord = e2e.discord
+    bot_role = next(r for r in discord.guild.roles if r.id == discord.world.bot_role_ids[discord.guild.id])
+    bot_role.permissions |= MANAGE_GUILD
+    await e2e.discord.add_automod_rule("no dragons", keyword_filter=["dragon*"])
+
+    refused = await private_answer(await animate(e2e, "a dragonfly over the pond"))
+    accepted = await animate(e2e, "a frog on a leaf")
+
+    assert refused_as(refused, "en-US", "automod")
+    assert "no dragons" in refused.content
+    await accepted.wait_original(lambda m: bool(m.embeds))
     assert_clean(e2e)
