@@ -353,3 +353,24 @@ async def test_the_servers_automod_keywords_refuse_a_prompt_where_the_bot_may_re
     assert "no dragons" in refused.content
     await accepted.wait_original(lambda m: bool(m.embeds))
     assert_clean(e2e)
+
+
+@pytest.mark.bot_env(ANIMATE_MAX_ACTIVE="1")
+@pytest.mark.runcomfy_config(manual=True)
+async def test_the_job_option_offers_this_servers_waiting_jobs_to_moderators_only(e2e: EndToEnd) -> None:
+    blocker = await animate(e2e, "the first cat waves")
+    await blocker.wait_original(showing(AT_RUNCOMFY))
+    waiting = await animate(e2e, "the second cat waves")
+    job_id = short_job_id(await waiting.wait_original(showing(WAITING_HERE)))
+    moderators = e2e.discord.add_role("mods", MANAGE_GUILD)
+
+    offered = await e2e.discord.autocomplete(
+        "mod cancel", {"job": job_id[:3]}, focused="job", roles=[moderators]
+    )
+    hidden = await e2e.discord.autocomplete("mod cancel", {"job": ""}, focused="job", roles=[])
+
+    await e2e.discord.wait_for(lambda: offered.choices is not None and hidden.choices is not None)
+    assert [choice["value"] for choice in offered.choices or []] == [job_id]
+    assert "the second cat waves" in (offered.choices or [{}])[0]["name"]
+    assert hidden.choices == []
+    assert_clean(e2e)
