@@ -64,6 +64,7 @@ class JobEngine:
             retry_base_s=pace.retry_base_s,
             queue_positions=lambda: self.scheduler.queue_positions(),
             paused_servers=lambda: self.scheduler.paused_servers(),
+            awaiting_approval=lambda: self.scheduler.awaiting_approval(),
         )
         services = JobServices(store, self.writer, api, self.health)
         self.tracker = Tracker(

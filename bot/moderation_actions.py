@@ -178,6 +178,31 @@ class ModerationActions:
         await self._record(entry)
         return entry
 
+    async def approve(self, moderator: Moderator, job_id: str) -> AuditEntry | None:
+        """Let a waiting job of this server run; None when it is not waiting here."""
+        await self._check(moderator)
+        job = await self._waiting_job(moderator.guild_id, job_id)
+        if job is None:
+            return None
+        entry = self._entry(moderator, ModAction.APPROVE, TargetKind.JOB, job.id)
+        await self._store.approve_job(job.id, job.guild_id, entry)
+        self._tell(entry)
+        self._queue.wake()
+        self._on_queue_changed()
+        return entry
+
+    async def deny(
+        self, moderator: Moderator, job_id: str, reason: str | None
+    ) -> tuple[AuditEntry, Job] | None:
+        """Cancel a waiting job of this server for ``reason``; None when it is not waiting here."""
+        await self._check(moderator)
+        job = await self._waiting_job(moderator.guild_id, job_id)
+        if job is None or await self._queue.cancel(job.id, moderator.user_id) not in CANCELLED:
+            return None
+        entry = self._entry(moderator, ModAction.DENY, TargetKind.JOB, job.id, reason=reason)
+        await self._record(entry)
+        return entry, job
+
     async def reported_video(self, guild_id: int, job_id: str) -> tuple[Job, int | None] | None:
         """The delivered job a member of ``guild_id`` reports, and the server's log channel (None: none
         set); None when there is no such video in that server."""

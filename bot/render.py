@@ -112,19 +112,22 @@ def render_card(
     local_position: int | None = None,
     paused: bool = False,
     service_down: bool = False,
+    awaiting_approval: bool = False,
 ) -> Card:
     """The card for ``job`` as of ``now``.
 
     ``local_position`` is the job's place in this server's queue (1 = next); ``paused`` says a moderator
     paused that queue; ``service_down`` says the video service refuses the bot for now (shown without
-    details). Both show on queued jobs only. A finished job shows the time from the request to the result,
-    which is what the member waited.
+    details); ``awaiting_approval`` says a moderator has yet to approve the job. They show on queued jobs
+    only. A finished job shows the time from the request to the result, which is what the member waited.
     """
     lang = job.locale
     notes = _notes(job)
     lines = _status_lines(job, now=now, local_position=local_position, paused=paused)
     if service_down and job.state is JobState.QUEUED:
         lines.append(t(lang, "card.status.service_down"))
+    if awaiting_approval and job.state is JobState.QUEUED:
+        lines.append(t(lang, "card.status.awaiting_approval"))
     status = "\n".join([*lines, *notes])
     return Card(
         title=shorten(t(lang, f"card.title.{job.state}"), TITLE_LIMIT),

@@ -88,6 +88,15 @@ class Scheduler:
         """The servers with jobs waiting whose moderators paused their queue."""
         return (await self._limits(await self._store.queued_jobs())).paused_servers
 
+    async def awaiting_approval(self) -> frozenset[str]:
+        """Waiting jobs of servers in approval mode that no moderator approved yet: they do not start."""
+        return await self._awaiting_approval(await self._store.queued_jobs())
+
+    async def _awaiting_approval(self, queued: list[Job]) -> frozenset[str]:
+        settings = await self._store.server_settings({job.guild_id for job in queued})
+        gated = [job.id for job in queued if job.guild_id in settings and settings[job.guild_id].approval]
+        return frozenset(gated) - await self._store.approved_jobs(gated) if gated else frozenset()
+
     async def _turn_order(self, queued: list[Job]) -> list[Job]:
         fronts = await self._store.front_requests() if queued else {}
         return fair_order(queued, self._last_served, fronts)
@@ -136,7 +145,9 @@ class Scheduler:
         if free <= 0:
             return
         queued = await self._store.queued_jobs()
-        ordered, limits = await self._turn_order(queued), await self._limits(queued)
+        held = await self._awaiting_approval(queued)
+        ordered = [job for job in await self._turn_order(queued) if job.id not in held]
+        limits = await self._limits(queued)
         if self.wake.stopped:
             return  # stop() may have returned while the queue was read
         running = [*active, *(job for job in queued if job.id in self._launching)]

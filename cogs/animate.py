@@ -17,6 +17,7 @@ from bot.jobs import INTERACTION_TOKEN_LIFETIME, ImageRef, Job, JobRequest, Repl
 from bot.moderation.admission import Refused
 from bot.moderation.messages import refusal_text
 from client.models import DEFAULT_DURATION, DEFAULT_RESOLUTION, DURATIONS, PROMPT_MAX_CHARS, Resolution
+from cogs.approval import post_approval_request
 from cogs.automod_rules import AutoModRules
 from cogs.cancel_button import CancelButtonItem
 from cogs.translator import text
@@ -146,6 +147,8 @@ class Animate(commands.Cog):
             await interaction.followup.send(refusal_text(locale, outcome), ephemeral=True)
             return
         job = outcome.job
+        if outcome.admitted.needs_approval:
+            await post_approval_request(self.bot, job)
         log.info("job %s queued for user %s in guild %s", job.id, job.user_id, job.guild_id)
 
     @animate.error

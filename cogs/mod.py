@@ -22,6 +22,7 @@ from bot.moderation.server_settings import (
 from bot.moderation_actions import MAX_BLOCK_HOURS, Moderator, NotAModeratorError, SettingsChange
 from bot.texts import cancel_outcome
 from client.models import DURATIONS, Resolution
+from cogs.approval import ApproveItem, DenyItem, handle_deny_form, post_approval_request
 from cogs.mod_log import ModLog
 from cogs.moderator_facts import moderator_of
 from cogs.report import RemoveVideoItem, ReportButtonItem
@@ -223,10 +224,13 @@ class Mod(commands.Cog):
         async def work(moderator: Moderator, locale: str) -> str:
             if not changes:
                 return messages.settings_text(locale, await self.actions.settings(moderator.guild_id))
-            if changes.get("approval") is True:
-                return messages.approval_unavailable(locale)
+            kept = await self.actions.settings(moderator.guild_id)
+            turns_approval_on = changes.get("approval") is True and not kept.approval
+            if changes.get("approval") is True and (changes.get("log_channel") or kept.log_channel) is None:
+                return messages.approval_needs_log_channel(locale)
             lines = []
-            for name, value in changes.items():
+            # The log channel first: a job admitted in approval mode needs it for its request.
+            for name, value in sorted(changes.items(), key=lambda change: change[0] != "log_channel"):
                 entry = await self.actions.change_settings(
                     moderator,
                     setting_change(name, value),
@@ -236,9 +240,22 @@ class Mod(commands.Cog):
                     detail=str(value),
                 )
                 lines.append(messages.action_done(locale, entry))
+            if turns_approval_on:
+                await self._ask_approval_for_waiting_jobs(moderator.guild_id)
             return "\n".join(lines)
 
         await self._as_moderator(interaction, work)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        await handle_deny_form(interaction)
+
+    async def _ask_approval_for_waiting_jobs(self, guild_id: int) -> None:
+        """Jobs already waiting when approval mode starts wait for it too; each gets its request."""
+        held = await self.bot.engine.scheduler.awaiting_approval()
+        for job in await self.actions.waiting_jobs(guild_id):
+            if job.id in held:
+                await post_approval_request(self.bot, job)
 
     @mod.command(name="channels", description=text("command.mod.channels.description"))
     @app_commands.describe(channel=text("command.mod.channels.channel"), allowed=text("command.mod.allowed"))
@@ -307,6 +324,6 @@ class Mod(commands.Cog):
 
 
 async def setup(bot: AnimateBot) -> None:
-    bot.add_dynamic_items(ReportButtonItem, RemoveVideoItem)
+    bot.add_dynamic_items(ReportButtonItem, RemoveVideoItem, ApproveItem, DenyItem)
     bot.engine.moderation.add_listener(ModLog(bot))
     await bot.add_cog(Mod(bot))

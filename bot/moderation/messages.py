@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.i18n import shorten, t
+from bot.jobs import Job
 from bot.moderation.admission import RefusalReason, Refused
 from bot.moderation.audit import AuditEntry, escape_text, log_line
 from bot.moderation.queue_listing import MemberUsage, QueuePage, QueueRow
@@ -169,8 +170,51 @@ def not_blocked(locale: str | None, user_id: int) -> str:
     return t(locale, "mod.not_blocked", member=f"<@{user_id}>")
 
 
-def approval_unavailable(locale: str | None) -> str:
-    return t(locale, "mod.approval_unavailable")
+def approval_needs_log_channel(locale: str | None) -> str:
+    return t(locale, "mod.approval_needs_log_channel")
+
+
+def approval_request(locale: str | None, job: Job) -> str:
+    """The approval request in the log channel; post it with mentions disabled."""
+    prompt = escape_text(job.request.prompt)
+    return shorten(
+        t(
+            locale,
+            "approval.request",
+            member=f"<@{job.user_id}>",
+            job=f"`{job.id}`",
+            resolution=job.request.resolution,
+            seconds=job.request.duration,
+            prompt=prompt,
+        ),
+        CONTENT_LIMIT,
+    )
+
+
+def approval_labels(locale: str | None) -> tuple[str, str]:
+    """The Approve and Deny buttons' labels."""
+    return t(locale, "approval.approve_button"), t(locale, "approval.deny_button")
+
+
+def deny_form(locale: str | None) -> tuple[str, str]:
+    """The Deny form's title and its reason field's label."""
+    return t(locale, "approval.deny_title"), t(locale, "approval.deny_reason")
+
+
+def denied_notice(locale: str | None, job: Job, reason: str) -> str:
+    """Tells the member (mentioned) that a moderator denied their job, and why."""
+    notice = t(
+        locale,
+        "approval.denied_notice",
+        member=f"<@{job.user_id}>",
+        job=f"`{job.id}`",
+        reason=escape_text(reason),
+    )
+    return shorten(notice, CONTENT_LIMIT)
+
+
+def no_longer_waiting(locale: str | None) -> str:
+    return t(locale, "approval.no_longer_waiting")
 
 
 def word_missing(locale: str | None) -> str:

@@ -80,6 +80,12 @@ class JobStore(Protocol):
     async def request_front(self, job_id: str, guild_id: int, entry: AuditEntry) -> None:
         """Move the job to the front (again, if it was already: the latest request goes first)."""
 
+    async def approve_job(self, job_id: str, guild_id: int, entry: AuditEntry) -> None:
+        """Let a job of a server in approval mode run (approving it again changes nothing more)."""
+
+    async def approved_jobs(self, job_ids: Collection[str]) -> set[str]:
+        """Those of ``job_ids`` a moderator approved."""
+
     async def record_action(self, entry: AuditEntry) -> None:
         """Store an action whose effect was written elsewhere (a cancel goes through the job writer)."""
 

@@ -45,6 +45,7 @@ from bot.moderation.audit import AuditEntry, ModAction, TargetKind
 from bot.moderation.server_settings import ServerSettings
 from bot.store.base import JobExistsError, JobStore, StaleJobError
 from bot.store.tables import (
+    approved_jobs,
     audit_log,
     front_requests,
     job_to_row,
@@ -349,6 +350,19 @@ class SqlJobStore:
         async with self._engine.begin() as connection:
             await connection.execute(_upsert(connection, front_requests, {"job_id": job_id}, values))
             await connection.execute(insert(audit_log).values(_entry_to_row(entry)))
+
+    async def approve_job(self, job_id: str, guild_id: int, entry: AuditEntry) -> None:
+        values = {"guild_id": guild_id, "approved_at": entry.at}
+        async with self._engine.begin() as connection:
+            await connection.execute(_upsert(connection, approved_jobs, {"job_id": job_id}, values))
+            await connection.execute(insert(audit_log).values(_entry_to_row(entry)))
+
+    async def approved_jobs(self, job_ids: Collection[str]) -> set[str]:
+        if not job_ids:
+            return set()
+        statement = select(approved_jobs.c.job_id).where(approved_jobs.c.job_id.in_(list(job_ids)))
+        async with self._engine.connect() as connection:
+            return set((await connection.execute(statement)).scalars())
 
     async def record_action(self, entry: AuditEntry) -> None:
         async with self._engine.begin() as connection:

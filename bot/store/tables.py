@@ -268,3 +268,11 @@ audit_log = Table(
     Column("reason", Text, nullable=True),
     Index(None, "guild_id", "at"),
 )
+
+approved_jobs = Table(
+    "approved_jobs",
+    metadata,
+    Column("job_id", String(32), primary_key=True),
+    Column("guild_id", BigInteger, nullable=False),
+    Column("approved_at", UtcDateTime, nullable=False),
+)

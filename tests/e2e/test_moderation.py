@@ -14,6 +14,8 @@ from tests.conftest import EndToEnd
 from tests.e2e.helpers import (
     animate,
     assert_clean,
+    buttons,
+    end_notices,
     has_hangul,
     has_video,
     message_text,
@@ -374,3 +376,95 @@ async def test_the_job_option_offers_this_servers_waiting_jobs_to_moderators_onl
     assert "the second cat waves" in (offered.choices or [{}])[0]["name"]
     assert hidden.choices == []
     assert_clean(e2e)
+
+
+async def approval_request(e2e: EndToEnd, log: ChannelSpec, job_id: str) -> StoredMessage:
+    """The request in the log channel that carries the job's Approve button."""
+    wanted = f"animate:approve:{job_id}"
+    return await e2e.discord.wait_for(
+        lambda: next(
+            (m for m in e2e.discord.messages(log) if any(b.get("custom_id") == wanted for b in buttons(m))),
+            None,
+        )
+    )
+
+
+async def waiting_for_approval(
+    e2e: EndToEnd, locale: str = "en-US"
+) -> tuple[ChannelSpec, InteractionHandle, str]:
+    log = e2e.discord.add_channel("mod-log")
+    await mod(e2e, "settings", {"log_channel": log, "approval": True}, locale=locale)
+    handle = await animate(e2e, "a cat asks politely", locale=locale)
+    card = await handle.wait_original(showing(t(locale, "card.status.awaiting_approval")))
+    return log, handle, short_job_id(card)
+
+
+async def test_approval_mode_needs_a_log_channel(e2e: EndToEnd) -> None:
+    refused = await mod(e2e, "settings", {"approval": True})
+    shown = await mod(e2e, "settings")
+
+    assert refused.content == t("en-US", "mod.approval_needs_log_channel")
+    assert (
+        f"`approval` — {t('en-US', 'settings.label.approval')}: {t('en-US', 'settings.off')}" in shown.content
+    )
+
+
+@pytest.mark.runcomfy_config(manual=True)
+async def test_a_job_runs_only_once_a_moderator_approves_it(e2e: EndToEnd) -> None:
+    log, handle, job_id = await waiting_for_approval(e2e)
+    request = await approval_request(e2e, log, job_id)
+    assert "a cat asks politely" in request.content
+    assert f"<@{e2e.discord.member.id}>" in request.content
+
+    refused = await private_answer(
+        await e2e.discord.click(request, f"animate:approve:{job_id}", permissions=0)
+    )
+    assert refused.content == t("en-US", "mod.not_moderator")
+    assert not e2e.runcomfy.requests_to("submit")
+
+    await e2e.discord.click(request, f"animate:approve:{job_id}", permissions=MANAGE_GUILD)
+    await e2e.runcomfy.wait_for_requests("submit", 1)
+    decided = await e2e.discord.wait_for(lambda: _decided(e2e, request))
+    assert job_id in decided.content.splitlines()[-1]
+    await handle.wait_original(lambda m: t("en-US", "card.status.awaiting_approval") not in message_text(m))
+    assert_clean(e2e)
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ko"], ids=["english", "korean"])
+async def test_a_denied_job_is_cancelled_and_the_member_told_why(e2e: EndToEnd, locale: str) -> None:
+    log, handle, job_id = await waiting_for_approval(e2e, locale)
+    request = await approval_request(e2e, log, job_id)
+
+    moderators = e2e.discord.add_role("mods", MANAGE_GUILD)
+    moderator = e2e.discord.add_user("moderator")
+    opened = await e2e.discord.click(
+        request, f"animate:deny:{job_id}", user=moderator, roles=[moderators], locale=locale
+    )
+    await opened.wait_response()
+    assert opened.modal is not None
+    await e2e.discord.submit_modal(opened, {"reason": "off-topic for this server"}, locale=locale)
+
+    notice = await e2e.discord.wait_for(
+        lambda: next(
+            (
+                m
+                for m in e2e.discord.messages(e2e.discord.channel)
+                if "off-topic for this server" in m.content and not m.ephemeral
+            ),
+            None,
+        )
+    )
+    assert f"<@{e2e.discord.member.id}>" in notice.content
+    assert notice in end_notices(e2e.discord, e2e.discord.member.id)  # the member is pinged
+    assert has_hangul(notice.content) is (locale == "ko")
+    await handle.wait_original(showing(t(locale, "card.title.cancelled")))
+    decided = await e2e.discord.wait_for(lambda: _decided(e2e, request))
+    assert "off-topic for this server" in decided.content
+    assert not e2e.runcomfy.requests_to("submit")
+    assert_clean(e2e)
+
+
+def _decided(e2e: EndToEnd, request: StoredMessage) -> StoredMessage | None:
+    """The approval request once its buttons are gone (a moderator decided)."""
+    current = e2e.discord.message(request.id)
+    return current if not current.components else None

@@ -100,3 +100,12 @@ async def test_settings_and_blocks_survive_reopening(database_url: str) -> None:
         assert await second.blocked_until(GUILD, 333) == T0 + timedelta(days=1)
     finally:
         await second.close()
+
+
+async def test_an_approval_is_kept_once_with_its_audit_entry(store: JobStore) -> None:
+    await store.approve_job("0000000a", GUILD, entry(ModAction.APPROVE, target="0000000a"))
+    await store.approve_job("0000000a", GUILD, entry(ModAction.APPROVE, minutes=1, target="0000000a"))
+
+    assert await store.approved_jobs(["0000000a", "0000000b"]) == {"0000000a"}
+    assert await store.approved_jobs([]) == set()
+    assert len(await store.audit_entries(GUILD)) == 2

@@ -10,6 +10,7 @@ from bot.moderation.admission import RefusalReason, Refused
 from bot.moderation.audit import AuditEntry, ModAction, log_line
 from bot.moderation.queue_listing import MemberUsage, QueuePage, QueueRow
 from bot.moderation.server_settings import ServerSettings, SettingError, SettingProblem
+from tests.store.jobs_for_tests import minimal_job
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 EVERY_DETAIL: dict[str, str | int] = {
@@ -55,7 +56,13 @@ def render_every_moderation_text(locale: str) -> None:
     messages.block_done(locale, entry, NOW)
     messages.no_such_job(locale, "abcd1234")
     messages.not_blocked(locale, 3)
-    messages.approval_unavailable(locale)
+    messages.approval_needs_log_channel(locale)
+    job = minimal_job()
+    messages.approval_request(locale, job)
+    messages.approval_labels(locale)
+    messages.deny_form(locale)
+    messages.denied_notice(locale, job, "r")
+    messages.no_longer_waiting(locale)
     messages.word_missing(locale)
     messages.words_text(locale, ("w",))
     messages.words_text(locale, ())

@@ -1,4 +1,4 @@
-"""moderation: server settings, member blocks, front requests, the audit log
+"""moderation: server settings, member blocks, front requests, approvals, the audit log
 
 Revision ID: 0004
 Revises: 0002
@@ -54,9 +54,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_audit_log"),
     )
     op.create_index("ix_audit_log_guild_id_at", "audit_log", ["guild_id", "at"])
+    op.create_table(
+        "approved_jobs",
+        sa.Column("job_id", sa.String(length=32), nullable=False),
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("approved_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("job_id", name="pk_approved_jobs"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("approved_jobs")
     op.drop_index("ix_audit_log_guild_id_at", table_name="audit_log")
     op.drop_table("audit_log")
     op.drop_table("front_requests")
