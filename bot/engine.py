@@ -8,7 +8,9 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from bot.admission_desk import AdmissionDesk
 from bot.jobs import Job, JobState
+from bot.moderation_actions import ModerationActions
 from bot.presenter import Presenter, ReplyPort
 from bot.scheduler import Scheduler
 from bot.service_health import ServiceHealth
@@ -33,6 +35,8 @@ class EnginePace:
     edit_interval_s: float
     refresh_running_s: float = 10.0
     retry_base_s: float = 5.0
+    max_active_per_server: int | None = None
+    max_active_per_member: int | None = None
 
 
 class JobEngine:
@@ -59,6 +63,8 @@ class JobEngine:
             refresh_running_s=pace.refresh_running_s,
             retry_base_s=pace.retry_base_s,
             queue_positions=lambda: self.scheduler.queue_positions(),
+            paused_servers=lambda: self.scheduler.paused_servers(),
+            awaiting_approval=lambda: self.scheduler.awaiting_approval(),
         )
         services = JobServices(store, self.writer, api, self.health)
         self.tracker = Tracker(
@@ -74,6 +80,14 @@ class JobEngine:
             on_submitted=self.tracker.track,
             on_unsaved=self.presenter.job_changed,
             refresh_urls=refresh_urls,
+            per_server=pace.max_active_per_server,
+            per_member=pace.max_active_per_member,
+        )
+        self.admission = AdmissionDesk(
+            store, self.scheduler.enqueue, self.writer.clock, lambda: self.scheduler.last_served
+        )
+        self.moderation = ModerationActions(
+            store, self.scheduler, self.writer.clock, on_queue_changed=self.writer.queue_changed
         )
 
     def loops(self) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:

@@ -62,6 +62,8 @@ class ReplyPort(Protocol):
 class _Reply:
     job: Job
     position: int | None = None
+    paused: bool = False
+    awaiting_approval: bool = False
     shown: Card | None = None
     last_edit: datetime | None = None
     not_before: datetime | None = None
@@ -87,8 +89,12 @@ class Presenter:
         queue_positions: Callable[[], Awaitable[dict[str, int]]],
         refresh_running_s: float = 10.0,
         retry_base_s: float = 5.0,
+        paused_servers: Callable[[], Awaitable[frozenset[int]]] | None = None,
+        awaiting_approval: Callable[[], Awaitable[frozenset[str]]] | None = None,
     ) -> None:
-        """Listens to ``writer`` (it registers itself) and writes through it."""
+        """Listens to ``writer`` (it registers itself) and writes through it. ``paused_servers`` names
+        the servers whose moderators paused their queue and ``awaiting_approval`` the jobs a moderator has
+        yet to approve, so waiting cards say so."""
         self._store = store
         self._writer = writer
         self._port = port
@@ -97,6 +103,8 @@ class Presenter:
         self._refresh_running = timedelta(seconds=refresh_running_s)
         self._retry = Backoff(timedelta(seconds=retry_base_s), timedelta(seconds=retry_base_s * RETRY_CAP))
         self._queue_positions = queue_positions
+        self._paused_servers = paused_servers
+        self._awaiting_approval = awaiting_approval
         self._clock = writer.clock
         self._replies: dict[str, _Reply] = {}
         self._queue_dirty = True
@@ -155,6 +163,18 @@ class Presenter:
             position = positions.get(job_id)
             if reply.job.state is JobState.QUEUED and position != reply.position:
                 reply.position = position
+                reply.dirty = True
+        await self._refresh_paused()
+
+    async def _refresh_paused(self) -> None:
+        paused = await self._paused_servers() if self._paused_servers is not None else frozenset()
+        held = await self._awaiting_approval() if self._awaiting_approval is not None else frozenset()
+        for reply in self._replies.values():
+            now_paused, now_held = reply.job.guild_id in paused, reply.job.id in held
+            if reply.job.state is not JobState.QUEUED:
+                continue
+            if (now_paused, now_held) != (reply.paused, reply.awaiting_approval):
+                reply.paused, reply.awaiting_approval = now_paused, now_held
                 reply.dirty = True
 
     def _mark_running_stale(self, reply: _Reply, now: datetime) -> None:
@@ -221,6 +241,8 @@ class Presenter:
             reply.job,
             now=self._clock(),
             local_position=reply.position,
+            paused=reply.paused,
+            awaiting_approval=reply.awaiting_approval,
             service_down=self._health.degraded,
         )
 

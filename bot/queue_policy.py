@@ -1,48 +1,17 @@
 """Which queued jobs go to RunComfy next, and how many at once: pure functions of the queue's facts.
 
-Order is round-robin across members, oldest first within each: a member who queues ten jobs does not hold
-back the member who queues one. The member served longest ago (or never) goes first; among those, the one
-whose oldest waiting job is oldest. Admission rules (per-server or per-member limits, a moderator's "move to
-front") belong here, beside the order they change.
+The order is :func:`bot.moderation.turn_order.fair_order` (members take turns, moderators' "front" first);
+the limits are :func:`bot.moderation.turn_order.slots_to_fill` (global, per server, per member, and no job
+of a paused server). This module adds what the scheduler alone knows: jobs being sent right now.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
-from datetime import datetime
+from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
 
 from bot.jobs import Job
-
-Member = tuple[int, int]
-"""(guild id, user id): the same person in two servers queues in two lanes."""
-
-
-def member_of(job: Job) -> Member:
-    return (job.guild_id, job.user_id)
-
-
-def fair_order(queued: Iterable[Job], last_served: Mapping[Member, datetime] | None = None) -> list[Job]:
-    served = last_served or {}
-    by_member: dict[Member, list[Job]] = defaultdict(list)
-    for job in sorted(queued, key=lambda j: (j.created_at, j.id)):
-        by_member[member_of(job)].append(job)
-
-    def turn(lane: list[Job]) -> tuple[bool, datetime, datetime, str]:
-        last = served.get(member_of(lane[0]))
-        oldest = lane[0].created_at
-        return (last is not None, last or oldest, oldest, lane[0].id)
-
-    lanes = sorted(by_member.values(), key=turn)
-    deepest = max((len(lane) for lane in lanes), default=0)
-    return [lane[depth] for depth in range(deepest) for lane in lanes if depth < len(lane)]
-
-
-def queue_positions(
-    queued: Iterable[Job], last_served: Mapping[Member, datetime] | None = None
-) -> dict[str, int]:
-    """Each queued job's 1-based place in :func:`fair_order`."""
-    return {job.id: place for place, job in enumerate(fair_order(queued, last_served), start=1)}
+from bot.moderation.turn_order import ActiveLimits, Member, member_of, slots_to_fill
 
 
 def free_slots(*, max_active: int, active: int, launching: int, probing: bool) -> int:
@@ -54,13 +23,31 @@ def free_slots(*, max_active: int, active: int, launching: int, probing: bool) -
     return max(free, 0)
 
 
+def server_places(ordered: Iterable[Job]) -> dict[str, int]:
+    """Each job's 1-based place in its own server's line, given the jobs in turn order."""
+    seen: Counter[int] = Counter()
+    places: dict[str, int] = {}
+    for job in ordered:
+        seen[job.guild_id] += 1
+        places[job.id] = seen[job.guild_id]
+    return places
+
+
 def next_to_submit(
-    queued: Iterable[Job], last_served: Mapping[Member, datetime], *, free: int, launching: Collection[str]
+    ordered: Sequence[Job],
+    running: Iterable[Job],
+    limits: ActiveLimits,
+    *,
+    free: int,
+    launching: Collection[str],
 ) -> list[Job]:
-    """The next ``free`` jobs in fair order, skipping those being sent and those whose cancel was asked."""
-    ready = [
-        job
-        for job in fair_order(queued, last_served)
-        if job.id not in launching and job.cancel_requested_by is None
-    ]
-    return ready[:free]
+    """The jobs of ``ordered`` (a turn order) to send now: at most ``free``, none being sent or being
+    cancelled, none that would take its server or member over a limit. ``running`` are the jobs at
+    RunComfy or being sent, whose servers and members already use a slot."""
+    servers: Counter[int] = Counter()
+    members: Counter[Member] = Counter()
+    for job in running:
+        servers[job.guild_id] += 1
+        members[member_of(job)] += 1
+    ready = [job for job in ordered if job.id not in launching and job.cancel_requested_by is None]
+    return slots_to_fill(ready, limits.global_max - free, servers, members, limits)

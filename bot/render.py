@@ -14,6 +14,8 @@ from bot.i18n import shorten, t
 from bot.input_check import Note, NoteKind, describe, last_frame_ignored
 from bot.jobs import CancelPlace, FailureReason, Job, JobState
 from bot.markdown_safety import escape_markdown_within, safe_link_url, shown_url
+from bot.moderation.cost import cost_units
+from bot.moderation.messages import cost_text
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -111,19 +113,22 @@ def render_card(
     local_position: int | None = None,
     paused: bool = False,
     service_down: bool = False,
+    awaiting_approval: bool = False,
 ) -> Card:
     """The card for ``job`` as of ``now``.
 
     ``local_position`` is the job's place in this server's queue (1 = next); ``paused`` says a moderator
     paused that queue; ``service_down`` says the video service refuses the bot for now (shown without
-    details). Both show on queued jobs only. A finished job shows the time from the request to the result,
-    which is what the member waited.
+    details); ``awaiting_approval`` says a moderator has yet to approve the job. They show on queued jobs
+    only. A finished job shows the time from the request to the result, which is what the member waited.
     """
     lang = job.locale
     notes = _notes(job)
     lines = _status_lines(job, now=now, local_position=local_position, paused=paused)
     if service_down and job.state is JobState.QUEUED:
         lines.append(t(lang, "card.status.service_down"))
+    if awaiting_approval and job.state is JobState.QUEUED:
+        lines.append(t(lang, "card.status.awaiting_approval"))
     status = "\n".join([*lines, *notes])
     return Card(
         title=shorten(t(lang, f"card.title.{job.state}"), TITLE_LIMIT),
@@ -281,6 +286,12 @@ def _description(lang: str, status: str, prompt: str) -> str:
     return head + escape_markdown_within(prompt.strip(), DESCRIPTION_LIMIT - len(head))
 
 
+def _cost_field(job: Job) -> CardField:
+    """The job's cost units, counted against the server's daily budget."""
+    units = cost_units(job.request.resolution, job.request.duration)
+    return CardField(t(job.locale, "card.field.cost"), cost_text(job.locale, units))
+
+
 def _fields(job: Job) -> tuple[CardField, ...]:
     lang = job.locale
     fields = [
@@ -289,6 +300,7 @@ def _fields(job: Job) -> tuple[CardField, ...]:
         CardField(
             t(lang, "card.field.duration"), t(lang, "card.duration_value", seconds=job.request.duration)
         ),
+        _cost_field(job),
     ]
     if job.request.last_frame is not None:
         fields.append(CardField(t(lang, "card.field.last_frame"), t(lang, "card.last_frame_attached")))

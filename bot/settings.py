@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     poll_min_s: float = Field(default=2.0, gt=0, le=600, validation_alias="ANIMATE_POLL_MIN_S")
     poll_max_s: float = Field(default=15.0, gt=0, le=600, validation_alias="ANIMATE_POLL_MAX_S")
     max_active: int = Field(default=4, ge=1, le=1000, validation_alias="ANIMATE_MAX_ACTIVE")
+    max_active_per_server: int | None = Field(
+        default=None, ge=1, le=1000, validation_alias="ANIMATE_MAX_ACTIVE_PER_SERVER"
+    )
+    max_active_per_member: int | None = Field(
+        default=None, ge=1, le=1000, validation_alias="ANIMATE_MAX_ACTIVE_PER_MEMBER"
+    )
     job_max_s: float = Field(default=1800.0, gt=0, validation_alias="ANIMATE_JOB_MAX_S")
     edit_interval_s: float = Field(default=3.0, ge=0, le=60, validation_alias="ANIMATE_EDIT_INTERVAL_S")
     dev_guild_id: int | None = Field(default=None, validation_alias="ANIMATE_DEV_GUILD_ID")

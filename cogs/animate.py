@@ -11,9 +11,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import texts
+from bot.admission_desk import MemberRequest
 from bot.input_check import check_animate_input, describe_all
 from bot.jobs import INTERACTION_TOKEN_LIFETIME, ImageRef, Job, JobRequest, ReplyTarget
+from bot.moderation.admission import Refused
+from bot.moderation.messages import refusal_text
 from client.models import DEFAULT_DURATION, DEFAULT_RESOLUTION, DURATIONS, PROMPT_MAX_CHARS, Resolution
+from cogs.approval import post_approval_request
+from cogs.automod_rules import AutoModRules
 from cogs.cancel_button import CancelButtonItem
 from cogs.translator import text
 
@@ -46,9 +51,14 @@ def locale_of(interaction: discord.Interaction) -> str:
     return str(interaction.locale)
 
 
+def role_ids_of(interaction: discord.Interaction) -> frozenset[int]:
+    return frozenset(role.id for role in getattr(interaction.user, "roles", ()))
+
+
 class Animate(commands.Cog):
     def __init__(self, bot: AnimateBot) -> None:
         self.bot = bot
+        self.automod = AutoModRules(bot)
 
     @app_commands.command(name="animate", description=text("command.animate.description"))
     @app_commands.guild_only()
@@ -87,8 +97,22 @@ class Animate(commands.Cog):
                 texts.missing_permissions(locale, missing), ephemeral=True
             )
             return
-        await interaction.response.defer(thinking=True)
         guild_id, channel_id = interaction.guild_id, interaction.channel_id
+        asked = MemberRequest(
+            guild_id,
+            channel_id,
+            interaction.user.id,
+            role_ids_of(interaction),
+            prompt,
+            resolution,
+            duration,
+            automod=await self.automod.for_guild(guild_id, interaction.app_permissions),
+        )
+        refused = await self.bot.engine.admission.check(asked)
+        if isinstance(refused, Refused):
+            await interaction.response.send_message(refusal_text(locale, refused), ephemeral=True)
+            return
+        await interaction.response.defer(thinking=True)
         request = JobRequest(
             prompt=prompt, image=first, last_frame=last, resolution=resolution, duration=duration
         )
@@ -113,11 +137,18 @@ class Animate(commands.Cog):
             )
 
         try:
-            job = await self.bot.engine.scheduler.enqueue(new_job)
+            outcome = await self.bot.engine.admission.submit(asked, new_job)
         except Exception:
             log.exception("a job of user %s could not be stored", interaction.user.id)
             await interaction.edit_original_response(content=texts.service_unavailable(locale))
             return
+        if isinstance(outcome, Refused):  # another request of this server was admitted in between
+            await interaction.delete_original_response()
+            await interaction.followup.send(refusal_text(locale, outcome), ephemeral=True)
+            return
+        job = outcome.job
+        if outcome.admitted.needs_approval:
+            await post_approval_request(self.bot, job)
         log.info("job %s queued for user %s in guild %s", job.id, job.user_id, job.guild_id)
 
     @animate.error

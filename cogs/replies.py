@@ -25,6 +25,7 @@ from bot.render import Card
 from client.video_download import DownloadRefused, ShowLinkInstead, VideoBytes, download_video
 from cogs.cards import to_embed, to_view
 from cogs.long_rate_limits import long_wait_refusing_session
+from cogs.report import report_view
 
 if TYPE_CHECKING:
     from discord_app.bot import AnimateBot
@@ -66,7 +67,8 @@ class DiscordReplies:
         video = await self._download(job)
         if video is not None:
             try:
-                return await self._edit(job, video=(f"animate-{job.id}.mp4", video), embed=embed, view=None)
+                view = report_view(job.id, job.locale)
+                return await self._edit(job, video=(f"animate-{job.id}.mp4", video), embed=embed, view=view)
             except discord.HTTPException as exc:
                 if exc.code not in UPLOAD_REFUSED_CODES and exc.status != 413:
                     raise
@@ -75,7 +77,7 @@ class DiscordReplies:
         if shown_url(job.video_url) is None:
             raise DeliveryError("the video's link cannot be shown", permanent=True, reason=UNSAFE)
         note = texts.video_too_large(job.locale, job.video_url)
-        return await self._edit(job, content=note, embed=embed, view=None)
+        return await self._edit(job, content=note, embed=embed, view=report_view(job.id, job.locale))
 
     async def announce(self, job: Job) -> None:
         target = job.reply

@@ -16,6 +16,39 @@ KOREAN_NAMES = {
     "last_frame": "마지막_프레임",
     "resolution": "해상도",
     "duration": "길이",
+    "queue": "대기열",
+    "page": "페이지",
+    "mod": "관리",
+    "pause": "일시정지",
+    "resume": "재개",
+    "clear": "비우기",
+    "cancel": "취소",
+    "front": "맨앞",
+    "block": "차단",
+    "unblock": "차단해제",
+    "settings": "설정",
+    "channels": "채널",
+    "roles": "역할",
+    "words": "금지어",
+    "reason": "이유",
+    "job": "작업",
+    "member": "멤버",
+    "hours": "시간",
+    "channel": "채널",
+    "role": "역할",
+    "allowed": "허용",
+    "action": "동작",
+    "word": "단어",
+    "member_active": "멤버_동시",
+    "member_daily": "멤버_일일",
+    "cooldown_s": "대기_초",
+    "queue_max": "대기열_최대",
+    "max_resolution": "최대_해상도",
+    "max_duration": "최대_길이",
+    "daily_budget": "일일_예산",
+    "approval": "승인",
+    "log_channel": "로그_채널",
+    "moderator_role": "관리자_역할",
 }
 
 
@@ -34,6 +67,7 @@ class CommandTranslator(app_commands.Translator):
         if locale is not Locale.korean:
             return None
         if context.location in (
+            app_commands.TranslationContextLocation.group_name,
             app_commands.TranslationContextLocation.command_name,
             app_commands.TranslationContextLocation.parameter_name,
         ):

@@ -23,7 +23,7 @@ from discord_app.command_sync import sync_if_changed
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.help", "cogs.animate")
+EXTENSIONS = ("cogs.help", "cogs.animate", "cogs.queue", "cogs.mod")
 
 
 class AnimateBot(commands.Bot):
@@ -51,6 +51,8 @@ class AnimateBot(commands.Bot):
             poll_max_s=settings.poll_max_s,
             job_max_s=settings.job_max_s,
             edit_interval_s=settings.edit_interval_s,
+            max_active_per_server=settings.max_active_per_server,
+            max_active_per_member=settings.max_active_per_member,
         )
         self.replies = DiscordReplies(self, api_base=str(settings.runcomfy_api_base), clock=writer.clock)
         self.engine = JobEngine(

@@ -73,7 +73,7 @@ def _target(entry: AuditEntry) -> str:
         case TargetKind.ROLE:
             return f"<@&{int(entry.target)}>"
         case TargetKind.JOB | TargetKind.SETTING:
-            return f"`{escape_text(entry.target.replace('`', ''))}`"
+            return f"`{' '.join(entry.target.replace('`', '').split())}`"  # code shows text as it is
         case _:
             return ""
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.i18n import shorten, t
+from bot.jobs import Job
 from bot.moderation.admission import RefusalReason, Refused
-from bot.moderation.audit import escape_text
+from bot.moderation.audit import AuditEntry, escape_text, log_line
 from bot.moderation.queue_listing import MemberUsage, QueuePage, QueueRow
 from bot.moderation.server_settings import LIMIT_SETTINGS, MODERATOR_SETTINGS, ServerSettings, SettingError
 
@@ -145,3 +146,113 @@ def setting_error_text(locale: str | None, error: SettingError) -> str:
         high=error.high if error.high is not None else "",
         choices=", ".join(error.choices),
     )
+
+
+def moderator_only(locale: str | None) -> str:
+    """The answer to a ``/mod`` command or moderator button pressed by a member who may not moderate."""
+    return t(locale, "mod.not_moderator")
+
+
+def action_done(locale: str | None, entry: AuditEntry) -> str:
+    """The moderator's private confirmation: the action as the log channel shows it."""
+    return shorten(t(locale, "mod.done", line=log_line(locale, entry)), CONTENT_LIMIT)
+
+
+def block_done(locale: str | None, entry: AuditEntry, until: datetime) -> str:
+    return f"{action_done(locale, entry)}\n{t(locale, 'mod.block_ends', when=relative_time(until))}"
+
+
+def no_such_job(locale: str | None, job_id: str) -> str:
+    return t(locale, "mod.no_such_job", job_id=escape_text(job_id.replace("`", ""))[:32])
+
+
+def not_blocked(locale: str | None, user_id: int) -> str:
+    return t(locale, "mod.not_blocked", member=f"<@{user_id}>")
+
+
+def approval_needs_log_channel(locale: str | None) -> str:
+    return t(locale, "mod.approval_needs_log_channel")
+
+
+def approval_request(locale: str | None, job: Job) -> str:
+    """The approval request in the log channel; post it with mentions disabled."""
+    prompt = escape_text(job.request.prompt)
+    return shorten(
+        t(
+            locale,
+            "approval.request",
+            member=f"<@{job.user_id}>",
+            job=f"`{job.id}`",
+            resolution=job.request.resolution,
+            seconds=job.request.duration,
+            prompt=prompt,
+        ),
+        CONTENT_LIMIT,
+    )
+
+
+def approval_labels(locale: str | None) -> tuple[str, str]:
+    """The Approve and Deny buttons' labels."""
+    return t(locale, "approval.approve_button"), t(locale, "approval.deny_button")
+
+
+def deny_form(locale: str | None) -> tuple[str, str]:
+    """The Deny form's title and its reason field's label."""
+    return t(locale, "approval.deny_title"), t(locale, "approval.deny_reason")
+
+
+def denied_notice(locale: str | None, job: Job, reason: str) -> str:
+    """Tells the member (mentioned) that a moderator denied their job, and why."""
+    notice = t(
+        locale,
+        "approval.denied_notice",
+        member=f"<@{job.user_id}>",
+        job=f"`{job.id}`",
+        reason=escape_text(reason),
+    )
+    return shorten(notice, CONTENT_LIMIT)
+
+
+def no_longer_waiting(locale: str | None) -> str:
+    return t(locale, "approval.no_longer_waiting")
+
+
+def word_missing(locale: str | None) -> str:
+    return t(locale, "mod.word_missing")
+
+
+def words_text(locale: str | None, words: tuple[str, ...]) -> str:
+    """The server's blocked words, for ``/mod words list``."""
+    if not words:
+        return t(locale, "mod.no_words")
+    listed = ", ".join(f"`{w.replace('`', '')}`" for w in words)
+    return shorten(t(locale, "mod.words", words=listed), CONTENT_LIMIT)
+
+
+def report_button_label(locale: str | None) -> str:
+    return t(locale, "report.button")
+
+
+def remove_button_label(locale: str | None) -> str:
+    return t(locale, "report.remove_button")
+
+
+def report_post(locale: str | None, reporter_id: int, job_id: str, link: str) -> str:
+    """The report in the log channel; post it with mentions disabled."""
+    return t(locale, "report.posted", reporter=f"<@{reporter_id}>", job=f"`{job_id}`", link=link)
+
+
+def report_sent(locale: str | None) -> str:
+    return t(locale, "report.sent")
+
+
+def report_without_log_channel(locale: str | None) -> str:
+    return t(locale, "report.no_log_channel")
+
+
+def video_gone(locale: str | None) -> str:
+    return t(locale, "report.not_found")
+
+
+def video_removed(locale: str | None, moderator_id: int) -> str:
+    return t(locale, "report.removed", moderator=f"<@{moderator_id}>")

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -18,7 +20,10 @@ from alembic.config import Config
 from sqlalchemy import (
     ColumnElement,
     Executable,
+    RowMapping,
     Select,
+    Table,
+    delete,
     event,
     false,
     func,
@@ -36,8 +41,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from bot.jobs import TERMINAL_STATES, Job, JobState
+from bot.moderation.audit import AuditEntry, ModAction, TargetKind
+from bot.moderation.server_settings import ServerSettings
 from bot.store.base import JobExistsError, JobStore, StaleJobError
-from bot.store.tables import job_to_row, jobs, meta, row_to_job
+from bot.store.tables import (
+    approved_jobs,
+    audit_log,
+    front_requests,
+    job_to_row,
+    jobs,
+    member_blocks,
+    meta,
+    row_to_job,
+    server_settings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -275,6 +292,93 @@ class SqlJobStore:
         async with self._engine.connect() as connection:
             return int((await connection.execute(statement)).scalar_one())
 
+    async def guild_jobs(self, guild_id: int, since: datetime) -> list[Job]:
+        recent_or_open = or_(jobs.c.created_at > since, ~_in_states(list(TERMINAL_STATES)))
+        statement = select(jobs).where(jobs.c.guild_id == guild_id, recent_or_open)
+        return await self._select_jobs(_oldest_first(statement))
+
+    async def server_settings(self, guild_ids: Collection[int]) -> dict[int, ServerSettings]:
+        if not guild_ids:
+            return {}
+        statement = select(server_settings).where(server_settings.c.guild_id.in_(list(guild_ids)))
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(statement)).mappings().all()
+        return {row["guild_id"]: ServerSettings.from_dict(json.loads(row["settings"])) for row in rows}
+
+    async def save_server_settings(self, guild_id: int, settings: ServerSettings, entry: AuditEntry) -> None:
+        values = {"settings": json.dumps(settings.to_dict()), "updated_at": entry.at}
+        async with self._engine.begin() as connection:
+            await connection.execute(_upsert(connection, server_settings, {"guild_id": guild_id}, values))
+            await connection.execute(insert(audit_log).values(_entry_to_row(entry)))
+
+    async def blocked_until(self, guild_id: int, user_id: int) -> datetime | None:
+        statement = select(member_blocks.c.blocked_until).where(
+            member_blocks.c.guild_id == guild_id, member_blocks.c.user_id == user_id
+        )
+        async with self._engine.connect() as connection:
+            until: datetime | None = (await connection.execute(statement)).scalar_one_or_none()
+            return until
+
+    async def block_member(self, guild_id: int, user_id: int, until: datetime, entry: AuditEntry) -> None:
+        key = {"guild_id": guild_id, "user_id": user_id}
+        async with self._engine.begin() as connection:
+            await connection.execute(_upsert(connection, member_blocks, key, {"blocked_until": until}))
+            await connection.execute(insert(audit_log).values(_entry_to_row(entry)))
+
+    async def unblock_member(self, guild_id: int, user_id: int, entry: AuditEntry) -> bool:
+        statement = delete(member_blocks).where(
+            member_blocks.c.guild_id == guild_id, member_blocks.c.user_id == user_id
+        )
+        async with self._engine.begin() as connection:
+            if (await connection.execute(statement)).rowcount != 1:
+                return False
+            await connection.execute(insert(audit_log).values(_entry_to_row(entry)))
+        return True
+
+    async def front_requests(self) -> dict[str, datetime]:
+        statement = (
+            select(front_requests.c.job_id, front_requests.c.requested_at)
+            .join(jobs, jobs.c.id == front_requests.c.job_id)
+            .where(jobs.c.state == JobState.QUEUED.value)
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(statement)).all()
+        return {job_id: at for job_id, at in rows}
+
+    async def request_front(self, job_id: str, guild_id: int, entry: AuditEntry) -> None:
+        values = {"guild_id": guild_id, "requested_at": entry.at}
+        async with self._engine.begin() as connection:
+            await connection.execute(_upsert(connection, front_requests, {"job_id": job_id}, values))
+            await connection.execute(insert(audit_log).values(_entry_to_row(entry)))
+
+    async def approve_job(self, job_id: str, guild_id: int, entry: AuditEntry) -> None:
+        values = {"guild_id": guild_id, "approved_at": entry.at}
+        async with self._engine.begin() as connection:
+            await connection.execute(_upsert(connection, approved_jobs, {"job_id": job_id}, values))
+            await connection.execute(insert(audit_log).values(_entry_to_row(entry)))
+
+    async def approved_jobs(self, job_ids: Collection[str]) -> set[str]:
+        if not job_ids:
+            return set()
+        statement = select(approved_jobs.c.job_id).where(approved_jobs.c.job_id.in_(list(job_ids)))
+        async with self._engine.connect() as connection:
+            return set((await connection.execute(statement)).scalars())
+
+    async def record_action(self, entry: AuditEntry) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(insert(audit_log).values(_entry_to_row(entry)))
+
+    async def audit_entries(self, guild_id: int, limit: int = 50) -> list[AuditEntry]:
+        statement = (
+            select(audit_log)
+            .where(audit_log.c.guild_id == guild_id)
+            .order_by(audit_log.c.at.desc(), audit_log.c.id.desc())
+            .limit(limit)
+        )
+        async with self._engine.connect() as connection:
+            result = await connection.execute(statement)
+            return [_row_to_entry(row) for row in result.mappings()]
+
     async def get_meta(self, key: str) -> str | None:
         async with self._engine.connect() as connection:
             result = await connection.execute(select(meta.c.value).where(meta.c.key == key))
@@ -303,12 +407,42 @@ def _oldest_first(statement: Select[Any]) -> Select[Any]:
 
 
 def _upsert_meta(connection: AsyncConnection, key: str, value: str) -> Executable:
-    if connection.dialect.name == "postgresql":
-        on_postgresql = postgresql_insert(meta).values(key=key, value=value)
-        return on_postgresql.on_conflict_do_update(
-            index_elements=[meta.c.key], set_={"value": on_postgresql.excluded.value}
-        )
-    on_sqlite = sqlite_insert(meta).values(key=key, value=value)
-    return on_sqlite.on_conflict_do_update(
-        index_elements=[meta.c.key], set_={"value": on_sqlite.excluded.value}
+    return _upsert(connection, meta, {"key": key}, {"value": value})
+
+
+def _upsert(
+    connection: AsyncConnection, table: Table, key: Mapping[str, Any], values: Mapping[str, Any]
+) -> Executable:
+    """Insert ``key`` and ``values`` into ``table``, or update ``values`` where a row has that key."""
+    build = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = build(table).values({**key, **values})
+    return statement.on_conflict_do_update(
+        index_elements=[table.c[name] for name in key],
+        set_={name: statement.excluded[name] for name in values},
+    )
+
+
+def _entry_to_row(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "guild_id": entry.guild_id,
+        "moderator_id": entry.moderator_id,
+        "action": entry.action.value,
+        "at": entry.at,
+        "target_kind": entry.target_kind.value,
+        "target": entry.target,
+        "detail": entry.detail,
+        "reason": entry.reason,
+    }
+
+
+def _row_to_entry(row: RowMapping) -> AuditEntry:
+    return AuditEntry(
+        guild_id=row["guild_id"],
+        moderator_id=row["moderator_id"],
+        action=ModAction(row["action"]),
+        at=row["at"],
+        target_kind=TargetKind(row["target_kind"]),
+        target=row["target"],
+        detail=row["detail"],
+        reason=row["reason"],
     )

@@ -226,3 +226,53 @@ def _required_image_from_row(row: Mapping[str, Any], prefix: str) -> ImageRef:
     if image is None:
         raise ValueError(f"jobs row {row['id']} has no {prefix}")
     return image
+
+
+# Moderation: each server's settings (ServerSettings.to_dict() as JSON), member blocks, moderators'
+# "front" requests and the audit log of every moderator action.
+server_settings = Table(
+    "server_settings",
+    metadata,
+    Column("guild_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("settings", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+member_blocks = Table(
+    "member_blocks",
+    metadata,
+    Column("guild_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("blocked_until", UtcDateTime, nullable=False),
+)
+
+front_requests = Table(
+    "front_requests",
+    metadata,
+    Column("job_id", String(32), primary_key=True),
+    Column("guild_id", BigInteger, nullable=False),
+    Column("requested_at", UtcDateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("guild_id", BigInteger, nullable=False),
+    Column("moderator_id", BigInteger, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("target_kind", String(16), nullable=False),
+    Column("target", String(64), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("reason", Text, nullable=True),
+    Index(None, "guild_id", "at"),
+)
+
+approved_jobs = Table(
+    "approved_jobs",
+    metadata,
+    Column("job_id", String(32), primary_key=True),
+    Column("guild_id", BigInteger, nullable=False),
+    Column("approved_at", UtcDateTime, nullable=False),
+)

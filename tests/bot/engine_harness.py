@@ -177,6 +177,7 @@ async def running_engine(
     refresh_urls: UrlRefresher | None = None,
     api_base_suffix: str = "",
     new_id: Callable[[], str] = new_job_id,
+    per_member: int | None = None,
 ) -> AsyncIterator[Engine]:
     fake = FakeRunComfy(API_TOKEN, config or FakeConfig(manual=True, check_images=False))
     base_url = await fake.start()
@@ -206,6 +207,7 @@ async def running_engine(
             edit_interval_s=0.0,
             refresh_running_s=60,
             retry_base_s=0.01,
+            max_active_per_member=per_member,
         ),
         writer=JobWriter(store, listeners=[listener], new_id=new_id),
         health=health,

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
 from bot.jobs import FailureReason, Job, JobState
+from bot.moderation.audit import ModAction
+from bot.moderation.moderators import MANAGE_GUILD
+from bot.moderation_actions import Moderator
 from bot.scheduler import IDLE_CHECK_S
 from bot.store import JobStore, open_store
 from client.fake import Fault
@@ -135,3 +139,59 @@ async def test_a_probe_while_the_service_is_down_respects_the_active_limit(tmp_p
         await engine.scheduler._fill_slots()
         assert engine.scheduler._launching == set()
         assert engine.fake.requests_to("submit") == []
+
+
+async def test_a_paused_server_sends_nothing_while_another_server_goes_on(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, max_active=4, start_loops=False) as engine:
+        moderator = Moderator(1, 900, MANAGE_GUILD, frozenset())
+        await engine.core.moderation.pause(moderator, "upkeep")
+        paused = await engine.scheduler.enqueue(new_job(user_id=1, guild_id=1))
+        other = await engine.scheduler.enqueue(new_job(user_id=2, guild_id=2))
+
+        await engine.scheduler._fill_slots()
+        await asyncio.gather(*engine.scheduler._submissions)
+        assert (await engine.stored(paused.id)).state is JobState.QUEUED
+        assert (await engine.stored(other.id)).state is not JobState.QUEUED
+
+        await engine.core.moderation.resume(moderator)
+        await engine.scheduler._fill_slots()
+        await asyncio.gather(*engine.scheduler._submissions)
+        assert (await engine.stored(paused.id)).state is not JobState.QUEUED
+
+
+async def test_the_per_member_cap_holds_a_members_second_job_back(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, max_active=4, start_loops=False, per_member=1) as engine:
+        first = await engine.scheduler.enqueue(new_job(user_id=1))
+        second = await engine.scheduler.enqueue(new_job(user_id=1))
+        other = await engine.scheduler.enqueue(new_job(user_id=2))
+
+        await engine.scheduler._fill_slots()
+        await asyncio.gather(*engine.scheduler._submissions)
+
+        assert (await engine.stored(first.id)).state is not JobState.QUEUED
+        assert (await engine.stored(second.id)).state is JobState.QUEUED
+        assert (await engine.stored(other.id)).state is not JobState.QUEUED
+
+
+async def test_in_approval_mode_a_job_starts_only_once_approved(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, max_active=4, start_loops=False) as engine:
+        moderator = Moderator(1, 900, MANAGE_GUILD, frozenset())
+        moderation = engine.core.moderation
+        await moderation.change_settings(
+            moderator, lambda s: s.with_setting("approval", True), ModAction.SETTING
+        )
+        waiting = await engine.scheduler.enqueue(new_job(user_id=1, guild_id=1))
+        elsewhere = await engine.scheduler.enqueue(new_job(user_id=2, guild_id=2))
+
+        await engine.scheduler._fill_slots()
+        await asyncio.gather(*engine.scheduler._submissions)
+        assert await engine.scheduler.awaiting_approval() == {waiting.id}
+        assert (await engine.stored(waiting.id)).state is JobState.QUEUED
+        assert (await engine.stored(elsewhere.id)).state is not JobState.QUEUED
+
+        assert await moderation.approve(dataclasses.replace(moderator, guild_id=2), waiting.id) is None
+        assert await moderation.approve(moderator, waiting.id) is not None
+        await engine.scheduler._fill_slots()
+        await asyncio.gather(*engine.scheduler._submissions)
+        assert (await engine.stored(waiting.id)).state is not JobState.QUEUED
+        assert await engine.scheduler.awaiting_approval() == frozenset()

@@ -21,6 +21,7 @@ from tests.e2e.helpers import (
     assert_clean,
     assert_holds_the_video,
     attachment_option,
+    buttons,
     cancel_button,
     card,
     end_notices,
@@ -72,7 +73,12 @@ async def test_happy_path_ends_with_the_uploaded_video(e2e: EndToEnd, locale: st
     job_id = short_job_id(waiting)
     assert cancel_button(waiting)["custom_id"] == CANCEL_PREFIX + job_id  # type: ignore[index]
     picture = attachment_option(handle)
-    settings = [f"<@{member.id}>", "480p", t(locale, "card.duration_value", seconds=5)]
+    settings = [
+        f"<@{member.id}>",
+        "480p",
+        t(locale, "card.duration_value", seconds=5),
+        t(locale, "cost.units", units=1),
+    ]
     for shown in (waiting, final):
         embed = card(shown)
         assert embed["thumbnail"]["url"] == picture["url"]
@@ -92,7 +98,7 @@ async def test_happy_path_ends_with_the_uploaded_video(e2e: EndToEnd, locale: st
     # The double's plain-http link is shown as code, not as a link (only https URLs are links).
     address = f"`{e2e.runcomfy.base_url}/media/{request_id}.mp4`"
     assert t(locale, "card.video_address", url=address) in card(final)["description"]
-    assert final.components == []
+    assert [b["custom_id"] for b in buttons(final)] == [f"animate:report:{short_job_id(final)}"]
     assert not final.ephemeral
     assert not final.flags & rules.FLAG_LOADING
     (notice,) = notices
@@ -124,7 +130,7 @@ async def _delivered_as_link(
     assert note is not None
     assert request_id in final.content
     assert text_pattern("en-US", "card.video_address").search(card(final)["description"])
-    assert final.components == []
+    assert [b["custom_id"] for b in buttons(final)] == [f"animate:report:{short_job_id(final)}"]
     assert not any(a for m in discord.messages() for v in versions(m) for a in v.get("attachments", []))
     assert len(e2e.runcomfy.requests_to("submit")) == 1
     assert_clean(e2e)

@@ -13,6 +13,7 @@ from tests.conftest import EndToEnd
 from tests.e2e.helpers import CHANNEL_MESSAGE, COMMANDS_ROUTE, assert_clean, has_hangul
 
 OPTION_STRING, OPTION_INTEGER, OPTION_ATTACHMENT = 3, 4, 11
+MANAGE_GUILD = 0x20
 GUILD_CONTEXT = 0
 JSON = dict[str, Any]
 
@@ -49,7 +50,7 @@ async def test_help_answers_privately_in_the_members_language(
 
 async def test_synced_commands_carry_korean_localisations(e2e: EndToEnd) -> None:
     commands = _synced(e2e)
-    assert set(commands) == {"animate", "help"}
+    assert set(commands) == {"animate", "help", "queue", "mod"}
     for name, command in commands.items():
         ko_name, ko_description = _korean(command)
         assert ko_name != name
@@ -65,6 +66,36 @@ async def test_synced_commands_carry_korean_localisations(e2e: EndToEnd) -> None
         assert has_hangul(ko_name)
         assert ko_description == t("ko", f"command.animate.{name}")
         assert option["description"] == t("en", f"command.animate.{name}")
+
+
+def _every_option(thing: JSON) -> list[JSON]:
+    """Subcommands and options of a command, at every depth."""
+    inner = list(thing.get("options") or [])
+    return inner + [deeper for option in inner for deeper in _every_option(option)]
+
+
+async def test_every_mod_subcommand_and_option_reads_in_korean(e2e: EndToEnd) -> None:
+    commands = _synced(e2e)
+    for name in ("queue", "mod"):
+        options = _every_option(commands[name])
+        assert options
+        for option in options:
+            ko_name, ko_description = _korean(option)
+            assert has_hangul(ko_name), option["name"]
+            assert has_hangul(ko_description), option["name"]
+            assert option["description"]
+            assert not has_hangul(option["description"])
+    subcommands = {option["name"] for option in commands["mod"]["options"]}
+    assert subcommands == {
+        "pause", "resume", "clear", "cancel", "front", "block", "unblock",
+        "settings", "channels", "roles", "words",
+    }  # fmt: skip
+    assert int(commands["mod"]["default_member_permissions"]) == MANAGE_GUILD
+    settings = next(o for o in commands["mod"]["options"] if o["name"] == "settings")
+    assert [o["name"] for o in settings["options"]] == [
+        "member_active", "member_daily", "cooldown_s", "queue_max", "max_resolution",
+        "max_duration", "daily_budget", "approval", "log_channel", "moderator_role",
+    ]  # fmt: skip
 
 
 async def test_animate_declares_its_options_and_choices_and_is_for_servers_only(e2e: EndToEnd) -> None:

@@ -10,6 +10,7 @@ from bot.moderation.admission import RefusalReason, Refused
 from bot.moderation.audit import AuditEntry, ModAction, log_line
 from bot.moderation.queue_listing import MemberUsage, QueuePage, QueueRow
 from bot.moderation.server_settings import ServerSettings, SettingError, SettingProblem
+from tests.store.jobs_for_tests import minimal_job
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 EVERY_DETAIL: dict[str, str | int] = {
@@ -50,3 +51,25 @@ def render_every_moderation_text(locale: str) -> None:
     messages.setting_error_text(locale, SettingError("queue_max", SettingProblem.OUT_OF_RANGE, low=1, high=9))
     for action in ModAction:
         log_line(locale, AuditEntry(1, 2, action, NOW, reason="r"))
+    entry = AuditEntry(1, 2, ModAction.BLOCK, NOW, reason="r")
+    messages.moderator_only(locale)
+    messages.block_done(locale, entry, NOW)
+    messages.no_such_job(locale, "abcd1234")
+    messages.not_blocked(locale, 3)
+    messages.approval_needs_log_channel(locale)
+    job = minimal_job()
+    messages.approval_request(locale, job)
+    messages.approval_labels(locale)
+    messages.deny_form(locale)
+    messages.denied_notice(locale, job, "r")
+    messages.no_longer_waiting(locale)
+    messages.word_missing(locale)
+    messages.words_text(locale, ("w",))
+    messages.words_text(locale, ())
+    messages.report_button_label(locale)
+    messages.remove_button_label(locale)
+    messages.report_post(locale, 1, "abcd1234", "https://discord.com/channels/1/2/3")
+    messages.report_sent(locale)
+    messages.report_without_log_channel(locale)
+    messages.video_gone(locale)
+    messages.video_removed(locale, 2)

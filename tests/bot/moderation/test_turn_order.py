@@ -5,8 +5,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.moderation.turn_order import ActiveLimits, fair_order, queue_positions, slots_to_fill
-from bot.queue_policy import fair_order as current_fair_order
-from tests.bot.test_queue_policy import job as full_job
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -54,18 +52,6 @@ def test_fronted_jobs_go_first_most_recent_front_first() -> None:
 def test_a_front_request_for_a_job_no_longer_queued_changes_nothing() -> None:
     jobs = [job("a1", 1, 0), job("b1", 2, 1)]
     assert ids(fair_order(jobs, front_requests={"gone": START})) == ["a1", "b1"]
-
-
-@given(
-    st.lists(st.tuples(st.integers(1, 4), st.integers(1, 2), st.integers(0, 100)), max_size=15),
-    st.dictionaries(st.tuples(st.integers(1, 2), st.integers(1, 4)), st.integers(0, 200), max_size=4),
-)
-def test_without_fronts_it_keeps_the_current_order(
-    raw: list[tuple[int, int, int]], served_minutes: dict[tuple[int, int], int]
-) -> None:
-    jobs = [full_job(f"j{i}", user, minute, guild) for i, (user, guild, minute) in enumerate(raw)]
-    served = {member: START + timedelta(minutes=m) for member, m in served_minutes.items()}
-    assert fair_order(jobs, served) == current_fair_order(jobs, served)
 
 
 @given(st.lists(st.tuples(st.integers(1, 4), st.integers(0, 100)), min_size=1, max_size=15))
