@@ -8,8 +8,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 
 from bot.i18n import t
+from bot.store.sql import MIGRATIONS_DIR
 from tests.conftest import EndToEnd
 from tests.e2e.helpers import (
     VIDEO_WAIT_S,
@@ -47,6 +51,19 @@ def run_sql(e2e: EndToEnd, *statements: str) -> None:
     with sqlite3.connect(database(e2e), timeout=10) as db:
         for statement in statements:
             db.execute(statement)
+
+
+def migrate_down_to(e2e: EndToEnd, revision: str) -> None:
+    """Take the bot's stopped database back to ``revision``, as an earlier version of the bot left it."""
+    engine = sa.create_engine(f"sqlite:///{database(e2e)}")
+    try:
+        with engine.begin() as connection:
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+            config.attributes["connection"] = connection
+            command.downgrade(config, revision)
+    finally:
+        engine.dispose()
 
 
 async def stopped_while(e2e: EndToEnd, *statements: str) -> None:
@@ -290,11 +307,8 @@ async def test_a_finished_job_keeps_no_interaction_token_and_old_ones_are_cleare
     assert token == ""
 
     # A database an earlier version left: an ended job still holds its token.
-    run_sql(
-        e2e,
-        "UPDATE jobs SET interaction_token = 'old-token'",
-        "UPDATE alembic_version SET version_num = '0002'",
-    )
+    migrate_down_to(e2e, "0002")
+    run_sql(e2e, "UPDATE jobs SET interaction_token = 'old-token'")
     before = e2e.discord.gateway.identify_count
     await e2e.bot.start()
     await e2e.wait_ready(after_identifies=before)
