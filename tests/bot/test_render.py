@@ -332,3 +332,9 @@ def test_interaction_token_never_reaches_the_card() -> None:
 def test_format_elapsed(seconds: int, expected: str) -> None:
     assert format_elapsed(NOW, NOW + timedelta(seconds=seconds)) == expected
     assert format_elapsed(None, NOW) == "0:00"
+
+
+def test_a_place_far_back_is_shown_rounded() -> None:
+    assert "about 40 ahead" in render_card(make_job(), now=NOW, local_position=42).description
+    assert "앞에 약 40개" in render_card(make_job(locale="ko"), now=NOW, local_position=42).description
+    assert "position 10" in render_card(make_job(), now=NOW, local_position=10).description
