@@ -1,8 +1,9 @@
 """Which reply edits to make now: the presenter's pure rules for staying within Discord's edit limits.
 
-Every edit is ranked by :class:`Urgency`. End states (with the video) and state changes always go; queue
-positions and a running job's clock are optional and spend a per-channel budget (:class:`ChannelEditBudget`)
-that every edit counts against, so they only use what the essential edits leave, front of the queue first.
+Every edit is ranked by :class:`Urgency`. End states (with the video) and a job's first card always go; a
+state change on the way, queue positions and a running job's clock are optional and wait for a per-channel
+budget (:class:`ChannelEditBudget`) that every edit counts against, so they only use what the essential
+edits leave, most telling first (a state, then places from the front of the queue, then clocks).
 Positions are exact near the front and coarse further back (:func:`shown_place`), so a card in a long queue
 changes only when its rounded place does.
 """
@@ -31,16 +32,18 @@ class Urgency(enum.IntEnum):
 
     END = 0
     """The job ended: deliver the video or show the end, then tell the member."""
-    STATE = 1
-    """The card shows another state than the job's, or nothing yet."""
-    POSITION = 2
+    FIRST = 1
+    """The job has no card yet (the member sees only that the bot is thinking)."""
+    STATE = 2
+    """The card shows another state than the job's; in a busy channel the end may come first."""
+    POSITION = 3
     """Only the job's place in the bot's queue changed."""
-    REFRESH = 3
+    REFRESH = 4
     """A running job's elapsed time."""
 
     @property
     def optional(self) -> bool:
-        return self >= Urgency.POSITION
+        return self >= Urgency.STATE
 
 
 @dataclass(frozen=True, slots=True)

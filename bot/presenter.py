@@ -139,8 +139,10 @@ class Presenter:
         candidates: list[EditCandidate[str]] = []
         for reply in self._replies.values():
             self._mark_running_stale(reply, now)
+            if not reply.dirty or reply.task is not None:
+                continue
             urgency = self._urgency(reply)
-            if reply.dirty and reply.task is None and self._edit_allowed(reply, urgency, now):
+            if self._edit_allowed(reply, urgency, now):
                 place = reply.position if reply.job.state is JobState.QUEUED else None
                 candidates.append(EditCandidate(reply.job.id, reply.job.channel_id, urgency, place))
         plan = plan_edits(candidates, self._budget, now)
@@ -180,7 +182,9 @@ class Presenter:
         job = reply.job
         if job.state is JobState.COMPLETED or (job.state.is_terminal and not job.reply_final):
             return Urgency.END
-        if reply.shown is None or reply.shown_state is not job.state:
+        if reply.shown is None:
+            return Urgency.FIRST
+        if reply.shown_state is not job.state:
             return Urgency.STATE
         return Urgency.POSITION if job.state is JobState.QUEUED else Urgency.REFRESH
 

@@ -59,19 +59,30 @@ def _candidate(
     return EditCandidate(key, channel, urgency, position)
 
 
-def test_ends_and_state_changes_go_first_and_are_never_held() -> None:
+def test_ends_and_first_cards_go_first_and_are_never_held() -> None:
     budget = ChannelEditBudget(limit=2, window=timedelta(seconds=5))
     candidates = [
         _candidate("p3", Urgency.POSITION, 3),
         _candidate("refresh", Urgency.REFRESH),
         _candidate("p1", Urgency.POSITION, 1),
         _candidate("state", Urgency.STATE),
+        _candidate("first", Urgency.FIRST),
         _candidate("end1", Urgency.END),
         _candidate("end2", Urgency.END),
     ]
     plan = plan_edits(candidates, budget, T0)
-    assert plan.start == ["end1", "end2", "state"]
+    assert plan.start == ["end1", "end2", "first"]
     assert plan.retry_in_s == pytest.approx(5.0)
+
+
+def test_a_state_change_goes_before_places_and_clocks() -> None:
+    budget = ChannelEditBudget(limit=2, window=timedelta(seconds=5))
+    candidates = [
+        _candidate("refresh", Urgency.REFRESH),
+        _candidate("p1", Urgency.POSITION, 1),
+        _candidate("state", Urgency.STATE),
+    ]
+    assert plan_edits(candidates, budget, T0).start == ["state", "p1"]
 
 
 def test_optional_edits_use_the_room_left_front_of_the_queue_first() -> None:
