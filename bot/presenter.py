@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 # about seven minutes with the growing pause between them; the job itself is stored either way.
 GIVE_UP_AFTER = 10
 RETRY_CAP = 12
+PASS_GAP_S = 0.05
+"""Changes within this long of each other are served by one pass over the replies: a pass per change,
+each looking at every reply, was most of the bot's CPU with a thousand jobs in flight."""
 """The pause between tries grows from ``retry_base_s`` to this many times it."""
 
 
@@ -127,6 +130,7 @@ class Presenter:
         await self._wake.run(self._pass)
 
     async def _pass(self) -> float:
+        await asyncio.sleep(PASS_GAP_S)
         if self._queue_dirty:
             self._queue_dirty = False
             try:
