@@ -215,10 +215,15 @@ class SqlJobStore:
     """:class:`bot.store.base.JobStore` on SQLAlchemy; create it with :func:`open_store`.
 
     The statements are built once (module constants, parameters bound at execution), so a call costs a
-    cached compilation's lookup rather than building and hashing a new statement tree.
+    cached compilation's lookup rather than building and hashing a new statement tree. Every call is one
+    statement, which SQLite runs atomically on its own, so on SQLite no ``BEGIN`` is sent around it: that
+    was one more trip to the database thread per call.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
+        self._owned = engine
+        if engine.dialect.name == "sqlite":
+            engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: ""})
         self._engine = engine
 
     def __repr__(self) -> str:
@@ -288,7 +293,7 @@ class SqlJobStore:
             await connection.execute(_upsert_meta(connection, key, value))
 
     async def close(self) -> None:
-        await self._engine.dispose()
+        await self._owned.dispose()
 
     async def _select_jobs(
         self, statement: Select[Any], parameters: dict[str, Any] | None = None
