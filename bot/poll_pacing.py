@@ -9,6 +9,7 @@ Without any finished job to learn from, the wait grows from ``poll_min_s`` as it
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import deque
 from collections.abc import Callable
@@ -47,6 +48,13 @@ def _timing(samples: deque[float]) -> Timing | None:
     return Timing(min(samples), statistics.median(samples))
 
 
+def likely_start(started_at: datetime, queued_until: datetime | None) -> datetime:
+    """Midway between the last time the job was seen waiting and the first time it was seen running."""
+    if queued_until is None or queued_until >= started_at:
+        return started_at
+    return queued_until + (started_at - queued_until) / 2
+
+
 def kind_of(job: Job) -> Kind:
     return job.request.resolution, job.request.duration
 
@@ -56,29 +64,42 @@ class JobTimings:
     """What finished jobs took, per kind; any kind's least time stands in for a kind not seen yet."""
 
     _by_kind: dict[Kind, _Samples] = field(default_factory=dict)
+    _known: dict[tuple[Kind, bool], Timing | None] = field(default_factory=dict)
 
-    def learn(self, job: Job) -> None:
-        """Remember a finished job's times (those it has stamps for)."""
+    def learn(self, job: Job, queued_until: datetime | None = None) -> bool:
+        """Remember a finished job's times (those it has stamps for); ``queued_until`` is when it was last
+        seen waiting, so it started between then and ``started_at``. True when the least time of its kind
+        to generate fell (or was not known), so other jobs may be done sooner than thought."""
         if job.state not in (JobState.COMPLETED, JobState.DELIVERED) or job.started_at is None:
-            return
+            return False
         if job.finished_at is None:
-            return
-        samples = self._by_kind.setdefault(kind_of(job), _Samples())
+            return False
+        kind = kind_of(job)
+        before = self._by_kind[kind].generating if kind in self._by_kind else None
+        least_before = min(before) if before else None
+        started = likely_start(job.started_at, queued_until)
+        samples = self._by_kind.setdefault(kind, _Samples())
         if job.submitted_at is not None:
-            samples.queued.append(max((job.started_at - job.submitted_at).total_seconds(), 0.0))
-        samples.generating.append(max((job.finished_at - job.started_at).total_seconds(), 0.0))
+            samples.queued.append(max((started - job.submitted_at).total_seconds(), 0.0))
+        generating = max((job.finished_at - started).total_seconds(), 0.0)
+        samples.generating.append(generating)
+        self._known.clear()
+        return least_before is None or generating < least_before
 
     def generating(self, kind: Kind) -> Timing | None:
-        own = self._by_kind.get(kind)
-        if own is not None and own.generating:
-            return _timing(own.generating)
-        return self._least(lambda s: s.generating)
+        return self._cached(kind, generating=True)
 
     def queued(self, kind: Kind) -> Timing | None:
-        own = self._by_kind.get(kind)
-        if own is not None and own.queued:
-            return _timing(own.queued)
-        return self._least(lambda s: s.queued)
+        return self._cached(kind, generating=False)
+
+    def _cached(self, kind: Kind, *, generating: bool) -> Timing | None:
+        key = (kind, generating)
+        if key not in self._known:
+            phase: _Phase = (lambda s: s.generating) if generating else (lambda s: s.queued)
+            own = self._by_kind.get(kind)
+            own_samples = phase(own) if own is not None else None
+            self._known[key] = _timing(own_samples) if own_samples else self._least(phase)
+        return self._known[key]
 
     def _least(self, phase: _Phase) -> Timing | None:
         timings = [t for t in (_timing(phase(s)) for s in self._by_kind.values()) if t is not None]
@@ -109,6 +130,8 @@ class PollPacing:
             return self.pace.delay(seen.quiet_polls)
         if earliest > now:
             wait = (earliest - now).total_seconds()
+            if seen.job.state is JobState.IN_QUEUE:
+                wait = min(wait, self._queued_gap_s(timings.queued(kind_of(seen.job))))
             return timedelta(seconds=min(max(wait, self.pace.first.total_seconds()), self._cap_s))
         generating = timings.generating(kind_of(seen.job))
         start = seen.job.started_at
@@ -118,6 +141,14 @@ class PollPacing:
                 return self.pace.delay(seen.quiet_polls)
         return self.pace.first
 
+    def _queued_gap_s(self, queued: Timing | None) -> float:
+        """How often to look at a waiting job. Its start is only known to within this gap, which costs
+        about gap / 2 of fast polls at the end; looking costs typical wait / gap polls. Their sum is least
+        at sqrt(2 × fast pace × typical wait)."""
+        if queued is None:
+            return self._cap_s
+        return math.sqrt(2 * self.pace.first.total_seconds() * queued.typical_s)
+
     def earliest_completion(self, seen: Observed, timings: JobTimings, now: datetime) -> datetime | None:
         """The soonest the job could finish as far as finished jobs tell; None when they tell nothing."""
         kind = kind_of(seen.job)
@@ -126,8 +157,8 @@ class PollPacing:
             return None
         least = timedelta(seconds=generating.lower_s)
         if seen.job.state is JobState.IN_PROGRESS:
-            start = seen.queued_until or seen.job.started_at or now
-            return start + least
+            started = seen.job.started_at or now
+            return likely_start(started, seen.queued_until) + least - self.pace.first
         # Still waiting (behind ``remote_queue_position`` others, or next): it starts no sooner than now,
         # nor before the shortest wait in the queue seen so far.
         queued = timings.queued(kind)

@@ -48,6 +48,7 @@ class _Follow:
     """The job as last read or written."""
     queued_until: datetime | None = None
     """The last time RunComfy said the job was still waiting."""
+    polled_at: datetime | None = None
 
 
 def apply_status(job: Job, status: JobStatus, now: datetime) -> Job:
@@ -144,7 +145,8 @@ class Tracker:
                 changed = await self._poll_once(follow.job_id)
             if follow.job_id in self._follows:
                 follow.quiet_polls = 0 if changed else follow.quiet_polls + 1
-                follow.due = self._clock() + self._next_poll(follow)
+                follow.polled_at = self._clock()
+                follow.due = follow.polled_at + self._next_poll(follow)
         except Exception:
             log.exception("job %s: polling failed", follow.job_id)
             follow.due = self._clock() + timedelta(seconds=self._poll_max_s)
@@ -160,6 +162,15 @@ class Tracker:
             follow.queued_until = now
         seen = Observed(follow.job, follow.queued_until, follow.quiet_polls)
         return self._pacing.next_poll(seen, self._timings, now)
+
+    def _bring_forward(self) -> None:
+        """What was just learned may say another job could be done sooner than its next poll."""
+        for follow in self._follows.values():
+            if follow.job is None or follow.polled_at is None or follow.job_id in self._running:
+                continue
+            seen = Observed(follow.job, follow.queued_until, follow.quiet_polls)
+            sooner = follow.polled_at + self._pacing.next_poll(seen, self._timings, follow.polled_at)
+            follow.due = min(follow.due, sooner)
 
     def _seen(self, job: Job | None) -> None:
         follow = self._follows.get(job.id) if job is not None else None
@@ -202,7 +213,9 @@ class Tracker:
         )
         self._seen(written.after)
         if written.after is not None and written.after.state is JobState.COMPLETED:
-            self._timings.learn(written.after)
+            follow = self._follows.get(job_id)
+            if self._timings.learn(written.after, follow.queued_until if follow is not None else None):
+                self._bring_forward()
         if written.job is None or not written.job.state.is_at_runcomfy:
             self._follows.pop(job_id, None)
             if written.changed:

@@ -1,6 +1,8 @@
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.backoff import Backoff
 from bot.jobs import Job, JobState
 from bot.poll_pacing import JobTimings, Observed, PollPacing, Timing
@@ -54,6 +56,15 @@ def test_a_kind_not_seen_yet_borrows_the_least_of_any_kind() -> None:
     assert timings.generating(("720p", 10)) == Timing(20, 20)
 
 
+def test_learning_says_when_a_kind_may_be_done_sooner_than_thought() -> None:
+    timings = JobTimings()
+    assert timings.learn(_finished("720p", 5, 0, 40))
+    assert not timings.learn(_finished("720p", 5, 0, 45))
+    assert timings.learn(_finished("720p", 5, 0, 35))
+    assert timings.generating(("720p", 5)) == Timing(35, 40)
+    assert timings.learn(_finished("480p", 5, 0, 50))
+
+
 def test_unfinished_jobs_teach_nothing() -> None:
     timings = _timings(_running(), make_job(JobState.FAILED))
     assert timings.generating(("720p", 5)) is None
@@ -75,7 +86,7 @@ def test_polls_are_rare_while_completion_is_impossible_and_fast_once_it_is_likel
         now += wait
     before_possible = [w for w, t in zip(waits, _times(waits), strict=True) if t < _at(40)]
     after_possible = [w for w, t in zip(waits, _times(waits), strict=True) if _at(40) <= t]
-    assert len(before_possible) <= 3  # 40 s with a 15 s cap
+    assert len(before_possible) <= 4  # 40 s at a 15 s cap, and one fast poll ahead of it
     assert all(w <= timedelta(seconds=2) for w in after_possible)
 
 
@@ -87,13 +98,32 @@ def _times(waits: list[timedelta]) -> list[datetime]:
     return times
 
 
-def test_the_earliest_completion_counts_from_the_last_time_it_was_seen_waiting() -> None:
+def test_the_earliest_completion_counts_from_midway_between_seen_waiting_and_seen_running() -> None:
     timings = _timings(_finished("720p", 5, 0, 30))
-    job = _running(started_s=20)  # seen running at 20 s, last seen waiting at 12 s
+    job = _running(started_s=20)  # seen running at 20 s, last seen waiting at 12 s: started about 16 s
     seen = Observed(job, _at(12), quiet_polls=0)
-    assert PACING.earliest_completion(seen, timings, _at(20)) == _at(42)
+    # one fast poll ahead of the soonest finish: 16 s + 30 s - 2 s
+    assert PACING.earliest_completion(seen, timings, _at(20)) == _at(44)
     assert PACING.next_poll(seen, timings, _at(20)) == timedelta(seconds=15)
-    assert PACING.next_poll(seen, timings, _at(41)) == timedelta(seconds=2)
+    assert PACING.next_poll(seen, timings, _at(43)) == timedelta(seconds=2)
+
+
+def test_a_finished_job_is_learned_from_midway_between_seen_waiting_and_seen_running() -> None:
+    timings = JobTimings()
+    timings.learn(_finished("720p", 5, 10, 30), queued_until=_at(6))  # started about 8 s
+    assert timings.generating(("720p", 5)) == Timing(32, 32)
+    assert timings.queued(("720p", 5)) == Timing(8, 8)
+
+
+def test_a_waiting_job_is_looked_at_often_enough_to_know_when_it_started() -> None:
+    short_waits = _timings(_finished("720p", 5, 2, 60))
+    long_waits = _timings(_finished("720p", 5, 32, 60))
+    job = dataclasses.replace(_running(), state=JobState.IN_QUEUE, started_at=None)
+    seen = Observed(job, None, quiet_polls=0)
+    short = PACING.next_poll(seen, short_waits, _at(0))
+    long = PACING.next_poll(seen, long_waits, _at(0))
+    assert short.total_seconds() == pytest.approx(2.83, abs=0.01)  # sqrt(2 × 2 s × 2 s)
+    assert long.total_seconds() == pytest.approx(11.31, abs=0.01)  # sqrt(2 × 2 s × 32 s)
 
 
 def test_a_waiting_job_cannot_finish_before_it_starts_and_generates() -> None:
