@@ -1,10 +1,11 @@
 """Keeps every job's public reply in step with the stored job, within Discord's edit limits.
 
-Edits are coalesced per reply: at most one every ``edit_interval_s``, and only when the rendered card
-differs from the last one shown. A running job's card is refreshed every ``refresh_running_s`` for its
-elapsed time. End states are always shown, retried until Discord takes them; then the member is mentioned
-and the job is marked ``reply_final``. A completed job is delivered (video uploaded, or linked when too
-large) before it becomes ``delivered``.
+Edits are coalesced per reply: at most one every ``edit_interval_s`` (an end state does not wait), and only
+when the rendered card differs from the last one shown. A running job's card is refreshed every
+``refresh_running_s`` for its elapsed time. Which edits go first, and how many optional ones (queue places,
+the running clock) a channel gets, is :mod:`bot.edit_budget`'s rule. End states are always shown, retried
+until Discord takes them; then the member is mentioned and the job is marked ``reply_final``. A completed
+job is delivered (video uploaded, or linked when too large) before it becomes ``delivered``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.backoff import Backoff
+from bot.edit_budget import ChannelEditBudget, EditCandidate, Urgency, plan_edits, shown_place
 from bot.jobs import FailureReason, Job, JobState, ReplyTarget
 from bot.render import Card, render_card
 from bot.service_health import ServiceHealth
@@ -30,6 +32,9 @@ log = logging.getLogger(__name__)
 # about seven minutes with the growing pause between them; the job itself is stored either way.
 GIVE_UP_AFTER = 10
 RETRY_CAP = 12
+PASS_GAP_S = 0.05
+"""Changes within this long of each other are served by one pass over the replies: a pass per change,
+each looking at every reply, was most of the bot's CPU with a thousand jobs in flight."""
 """The pause between tries grows from ``retry_base_s`` to this many times it."""
 
 
@@ -65,11 +70,16 @@ class _Reply:
     paused: bool = False
     awaiting_approval: bool = False
     shown: Card | None = None
+    shown_state: JobState | None = None
     last_edit: datetime | None = None
     not_before: datetime | None = None
     failures: int = 0
     dirty: bool = True
     task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+def _place(position: int | None) -> object:
+    return None if position is None else shown_place(position)
 
 
 def _final(job: Job, now: datetime) -> Job:
@@ -107,6 +117,8 @@ class Presenter:
         self._awaiting_approval = awaiting_approval
         self._clock = writer.clock
         self._replies: dict[str, _Reply] = {}
+        self._budget = ChannelEditBudget()
+        self._budget_retry_s: float | None = None
         self._queue_dirty = True
         self._wake = Wakeup()
         writer.add_listener(self)
@@ -130,6 +142,7 @@ class Presenter:
         await self._wake.run(self._pass)
 
     async def _pass(self) -> float:
+        await asyncio.sleep(PASS_GAP_S)
         if self._queue_dirty:
             self._queue_dirty = False
             try:
@@ -139,10 +152,20 @@ class Presenter:
         if self._wake.stopped:
             return 0.0
         now = self._clock()
-        for reply in list(self._replies.values()):
+        candidates: list[EditCandidate[str]] = []
+        for reply in self._replies.values():
             self._mark_running_stale(reply, now)
-            if reply.dirty and reply.task is None and self._edit_allowed(reply, now):
-                reply.task = asyncio.create_task(self._flush(reply), name=f"reply-{reply.job.id}")
+            if not reply.dirty or reply.task is not None:
+                continue
+            urgency = self._urgency(reply)
+            if self._edit_allowed(reply, urgency, now):
+                place = reply.position if reply.job.state is JobState.QUEUED else None
+                candidates.append(EditCandidate(reply.job.id, reply.job.channel_id, urgency, place))
+        plan = plan_edits(candidates, self._budget, now)
+        self._budget_retry_s = plan.retry_in_s
+        for job_id in plan.start:
+            reply = self._replies[job_id]
+            reply.task = asyncio.create_task(self._flush(reply), name=f"reply-{job_id}")
         return self._seconds_to_next(now)
 
     async def stop(self, grace_s: float = 2.0) -> None:
@@ -162,8 +185,9 @@ class Presenter:
         for job_id, reply in self._replies.items():
             position = positions.get(job_id)
             if reply.job.state is JobState.QUEUED and position != reply.position:
+                if _place(position) != _place(reply.position):
+                    reply.dirty = True  # only when what the card shows changes
                 reply.position = position
-                reply.dirty = True
         await self._refresh_paused()
 
     async def _refresh_paused(self) -> None:
@@ -182,19 +206,33 @@ class Presenter:
         if running and reply.last_edit is not None and now - reply.last_edit >= self._refresh_running:
             reply.dirty = True
 
-    def _edit_allowed(self, reply: _Reply, now: datetime) -> bool:
+    def _urgency(self, reply: _Reply) -> Urgency:
+        job = reply.job
+        if job.state is JobState.COMPLETED or (job.state.is_terminal and not job.reply_final):
+            return Urgency.END
+        if reply.shown is None:
+            return Urgency.FIRST
+        if reply.shown_state is not job.state:
+            return Urgency.STATE
+        return Urgency.POSITION if job.state is JobState.QUEUED else Urgency.REFRESH
+
+    def _edit_allowed(self, reply: _Reply, urgency: Urgency, now: datetime) -> bool:
         if reply.not_before is not None and now < reply.not_before:
             return False
+        if urgency is Urgency.END:
+            return True
         return reply.last_edit is None or now - reply.last_edit >= self._edit_interval
 
     def _seconds_to_next(self, now: datetime) -> float:
         waits = [self._refresh_running.total_seconds()]
+        if self._budget_retry_s is not None:
+            waits.append(self._budget_retry_s)
         for reply in self._replies.values():
             if reply.task is not None:
                 continue
             if reply.dirty:
                 earliest = [reply.not_before or now]
-                if reply.last_edit is not None:
+                if reply.last_edit is not None and self._urgency(reply) is not Urgency.END:
                     earliest.append(reply.last_edit + self._edit_interval)
                 waits.append((max(earliest) - now).total_seconds())
             elif reply.job.state is JobState.IN_PROGRESS and reply.last_edit is not None:
@@ -205,7 +243,8 @@ class Presenter:
         reply.dirty = False
         job = reply.job
         try:
-            job = await self._latest(reply)
+            if job.state.is_terminal:
+                job = await self._latest(reply)
             if job.state is JobState.COMPLETED:
                 await self._finish(reply, deliver=True)
             elif job.state.is_terminal and not job.reply_final:
@@ -252,6 +291,7 @@ class Presenter:
             return
         target = await self._port.show(reply.job, card)
         reply.shown = card
+        reply.shown_state = reply.job.state
         reply.last_edit = self._clock()
         await self._remember_target(reply, target)
 

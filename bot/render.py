@@ -10,6 +10,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.edit_budget import shown_place
 from bot.i18n import shorten, t
 from bot.input_check import Note, NoteKind, describe, last_frame_ignored
 from bot.jobs import CancelPlace, FailureReason, Job, JobState
@@ -174,11 +175,7 @@ def _status_lines(job: Job, *, now: datetime, local_position: int | None, paused
     lang = job.locale
     match job.state:
         case JobState.QUEUED:
-            lines = [
-                t(lang, "card.status.queued_position", position=local_position)
-                if local_position is not None
-                else t(lang, "card.status.queued")
-            ]
+            lines = [_queued_line(lang, local_position)]
             if paused:
                 lines.append(t(lang, "card.status.paused"))
             return lines
@@ -200,6 +197,15 @@ def _status_lines(job: Job, *, now: datetime, local_position: int | None, paused
             return _cancelled_lines(job)
         case JobState.FAILED:
             return _failed_lines(job)
+
+
+def _queued_line(lang: str | None, position: int | None) -> str:
+    if position is None:
+        return t(lang, "card.status.queued")
+    place = shown_place(position)
+    if place.exact:
+        return t(lang, "card.status.queued_position", position=place.position)
+    return t(lang, "card.status.queued_about", ahead=place.ahead)
 
 
 def _in_progress_lines(job: Job, now: datetime) -> list[str]:

@@ -1,9 +1,10 @@
 """Follows every job that RunComfy holds, in one loop, polling each at its own adaptive pace.
 
 A job is polled on ``/result``, which answers the status while the job runs and the output once it is done,
-so a finished job costs no extra call. Each job's interval starts at ``poll_min_s``, grows at the client's
-pace (:data:`client.api.POLL_GROWTH`) while nothing changes, up to ``poll_max_s``, and drops back to the
-minimum when something does. A job older than
+so a finished job costs no extra call. Each job's next poll is :mod:`bot.poll_pacing`'s rule: rarely while
+finished jobs of its kind say it cannot be done, every ``poll_min_s`` once it may be; without them the
+interval grows at the client's pace (:data:`client.api.POLL_GROWTH`) from ``poll_min_s`` to ``poll_max_s``
+while nothing changes. A job older than
 ``job_max_s`` since its submission is cancelled at RunComfy if still queued there, and marked failed.
 """
 
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta
 from bot.backoff import Backoff
 from bot.job_errors import RepeatedErrors, is_transient
 from bot.jobs import CancelPlace, FailureReason, Job, JobState
+from bot.poll_pacing import JobTimings, Observed, PollPacing
 from bot.services import JobServices
 from bot.tasks import TaskSet
 from bot.transitions import Transition
@@ -44,6 +46,11 @@ class _Follow:
     due: datetime
     quiet_polls: int = 0
     """Polls in a row that found nothing new."""
+    job: Job | None = None
+    """The job as last read or written."""
+    queued_until: datetime | None = None
+    """The last time RunComfy said the job was still waiting."""
+    polled_at: datetime | None = None
 
 
 def apply_status(job: Job, status: JobStatus, now: datetime) -> Job:
@@ -101,7 +108,9 @@ class Tracker:
         self._api = services.api
         self._health = services.health
         self._clock = services.writer.clock
-        self._pace = Backoff(timedelta(seconds=poll_min_s), timedelta(seconds=poll_max_s), POLL_GROWTH)
+        pace = Backoff(timedelta(seconds=poll_min_s), timedelta(seconds=poll_max_s), POLL_GROWTH)
+        self._pacing = PollPacing(pace)
+        self._timings = JobTimings()
         self._poll_max_s = poll_max_s
         self._job_max = timedelta(seconds=job_max_s)
         self._on_released = on_released
@@ -118,6 +127,11 @@ class Tracker:
             self._wake()
 
     async def run(self) -> None:
+        try:
+            for job in await self._store.find_by_state([JobState.DELIVERED]):
+                self._timings.learn(job)
+        except Exception:
+            log.exception("could not read finished jobs to learn their times from")
         await self._wake.run(self._pass)
 
     async def _pass(self) -> float:
@@ -144,7 +158,8 @@ class Tracker:
                 changed = await self._poll_once(follow.job_id)
             if follow.job_id in self._follows:
                 follow.quiet_polls = 0 if changed else follow.quiet_polls + 1
-                follow.due = self._clock() + self._pace.delay(follow.quiet_polls)
+                follow.polled_at = self._clock()
+                follow.due = follow.polled_at + self._next_poll(follow)
             else:
                 self._errors.cleared(follow.job_id)
         except Exception as exc:
@@ -154,8 +169,32 @@ class Tracker:
             self._running.discard(follow.job_id)
             self._wake()
 
+    def _next_poll(self, follow: _Follow) -> timedelta:
+        now = self._clock()
+        if follow.job is None:
+            return self._pacing.pace.delay(follow.quiet_polls)
+        if follow.job.state is JobState.IN_QUEUE:
+            follow.queued_until = now
+        seen = Observed(follow.job, follow.queued_until, follow.quiet_polls)
+        return self._pacing.next_poll(seen, self._timings, now)
+
+    def _bring_forward(self) -> None:
+        """What was just learned may say another job could be done sooner than its next poll."""
+        for follow in self._follows.values():
+            if follow.job is None or follow.polled_at is None or follow.job_id in self._running:
+                continue
+            seen = Observed(follow.job, follow.queued_until, follow.quiet_polls)
+            sooner = follow.polled_at + self._pacing.next_poll(seen, self._timings, follow.polled_at)
+            follow.due = min(follow.due, sooner)
+
+    def _seen(self, job: Job | None) -> None:
+        follow = self._follows.get(job.id) if job is not None else None
+        if follow is not None:
+            follow.job = job
+
     async def _poll_once(self, job_id: str) -> bool:
         job = await self._store.get(job_id)
+        self._seen(job)
         if job is None or not job.state.is_at_runcomfy or job.request_id is None:
             self._follows.pop(job_id, None)
             return False
@@ -204,6 +243,11 @@ class Tracker:
         written = await self._writer.apply(
             job_id, lambda job, now: change(job, now) if job.state.is_at_runcomfy else None
         )
+        self._seen(written.after)
+        if written.after is not None and written.after.state is JobState.COMPLETED:
+            follow = self._follows.get(job_id)
+            if self._timings.learn(written.after, follow.queued_until if follow is not None else None):
+                self._bring_forward()
         if written.job is None or not written.job.state.is_at_runcomfy:
             self._follows.pop(job_id, None)
             if written.changed:

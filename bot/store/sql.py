@@ -23,6 +23,7 @@ from sqlalchemy import (
     RowMapping,
     Select,
     Table,
+    bindparam,
     delete,
     event,
     false,
@@ -228,9 +229,18 @@ def _reason(exc: BaseException) -> str:
 
 
 class SqlJobStore:
-    """:class:`bot.store.base.JobStore` on SQLAlchemy; create it with :func:`open_store`."""
+    """:class:`bot.store.base.JobStore` on SQLAlchemy; create it with :func:`open_store`.
+
+    The statements are built once (module constants, parameters bound at execution), so a call costs a
+    cached compilation's lookup rather than building and hashing a new statement tree. Every call is one
+    statement, which SQLite runs atomically on its own, so on SQLite no ``BEGIN`` is sent around it: that
+    was one more trip to the database thread per call.
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
+        self._owned = engine
+        if engine.dialect.name == "sqlite":
+            engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: ""})
         self._engine = engine
 
     def __repr__(self) -> str:
@@ -240,7 +250,7 @@ class SqlJobStore:
         stored = dataclasses.replace(job, version=1)
         try:
             async with self._engine.begin() as connection:
-                await connection.execute(insert(jobs).values(job_to_row(stored)))
+                await connection.execute(_INSERT_JOB, job_to_row(stored))
         except IntegrityError:
             if await self.get(job.id) is not None:
                 raise JobExistsError(job.id) from None
@@ -248,16 +258,17 @@ class SqlJobStore:
         return stored
 
     async def get(self, job_id: str) -> Job | None:
-        found = await self._select_jobs(select(jobs).where(jobs.c.id == job_id))
+        found = await self._select_jobs(_GET_JOB, {"job_id": job_id})
         return found[0] if found else None
 
     async def save(self, job: Job) -> Job:
         stored = dataclasses.replace(job, version=job.version + 1)
         values = job_to_row(stored)
         del values["id"]
-        statement = update(jobs).where(jobs.c.id == job.id, jobs.c.version == job.version).values(values)
+        values["where_id"] = job.id
+        values["where_version"] = job.version
         async with self._engine.begin() as connection:
-            result = await connection.execute(statement)
+            result = await connection.execute(_SAVE_JOB, values)
         if result.rowcount != 1:
             raise StaleJobError(job.id, job.version)
         return stored
@@ -265,32 +276,28 @@ class SqlJobStore:
     async def find_by_state(self, states: Sequence[JobState]) -> list[Job]:
         if not states:
             return []
-        return await self._select_jobs(_oldest_first(select(jobs).where(_in_states(states))))
+        return await self._select_jobs(_IN_STATES, {"states": _state_values(states)})
 
     async def queued_jobs(self, limit: int | None = None) -> list[Job]:
-        statement = _oldest_first(select(jobs).where(jobs.c.state == JobState.QUEUED.value))
-        if limit is not None:
-            statement = statement.limit(limit)
-        return await self._select_jobs(statement)
+        if limit is None:
+            return await self._select_jobs(_QUEUED)
+        return await self._select_jobs(_QUEUED_LIMITED, {"limit": limit})
 
     async def jobs_for_user(self, guild_id: int, user_id: int, states: Sequence[JobState]) -> list[Job]:
         if not states:
             return []
-        statement = select(jobs).where(
-            jobs.c.guild_id == guild_id, jobs.c.user_id == user_id, _in_states(states)
-        )
-        return await self._select_jobs(_oldest_first(statement))
+        parameters = {"guild_id": guild_id, "user_id": user_id, "states": _state_values(states)}
+        return await self._select_jobs(_FOR_USER, parameters)
 
     async def unfinished(self) -> list[Job]:
-        left_to_do = or_(~_in_states(list(TERMINAL_STATES)), jobs.c.reply_final.is_(false()))
-        return await self._select_jobs(_oldest_first(select(jobs).where(left_to_do)))
+        return await self._select_jobs(_UNFINISHED)
 
     async def count_in_states(self, states: Sequence[JobState]) -> int:
         if not states:
             return 0
-        statement = select(func.count()).select_from(jobs).where(_in_states(states))
         async with self._engine.connect() as connection:
-            return int((await connection.execute(statement)).scalar_one())
+            result = await connection.execute(_COUNT_IN_STATES, {"states": _state_values(states)})
+            return int(result.scalar_one())
 
     async def guild_jobs(self, guild_id: int, since: datetime) -> list[Job]:
         recent_or_open = or_(jobs.c.created_at > since, ~_in_states(list(TERMINAL_STATES)))
@@ -390,11 +397,13 @@ class SqlJobStore:
             await connection.execute(_upsert_meta(connection, key, value))
 
     async def close(self) -> None:
-        await self._engine.dispose()
+        await self._owned.dispose()
 
-    async def _select_jobs(self, statement: Select[Any]) -> list[Job]:
+    async def _select_jobs(
+        self, statement: Select[Any], parameters: dict[str, Any] | None = None
+    ) -> list[Job]:
         async with self._engine.connect() as connection:
-            result = await connection.execute(statement)
+            result = await connection.execute(statement, parameters)
             return [row_to_job(row) for row in result.mappings()]
 
 
@@ -402,8 +411,35 @@ def _in_states(states: Sequence[JobState]) -> ColumnElement[bool]:
     return jobs.c.state.in_([state.value for state in states])
 
 
+def _state_values(states: Sequence[JobState]) -> list[str]:
+    return [state.value for state in states]
+
+
 def _oldest_first(statement: Select[Any]) -> Select[Any]:
     return statement.order_by(jobs.c.created_at, jobs.c.id)
+
+
+_STATES_PARAMETER: Final = bindparam("states", type_=jobs.c.state.type, expanding=True)
+_INSERT_JOB: Final = insert(jobs)
+_GET_JOB: Final = select(jobs).where(jobs.c.id == bindparam("job_id"))
+# The SET clause comes from the parameters named like columns; the WHERE ones must not share their names.
+_SAVE_JOB: Final = update(jobs).where(
+    jobs.c.id == bindparam("where_id"), jobs.c.version == bindparam("where_version")
+)
+_IN_STATES: Final = _oldest_first(select(jobs).where(jobs.c.state.in_(_STATES_PARAMETER)))
+_QUEUED: Final = _oldest_first(select(jobs).where(jobs.c.state == JobState.QUEUED.value))
+_QUEUED_LIMITED: Final = _QUEUED.limit(bindparam("limit"))
+_FOR_USER: Final = _oldest_first(
+    select(jobs).where(
+        jobs.c.guild_id == bindparam("guild_id"),
+        jobs.c.user_id == bindparam("user_id"),
+        jobs.c.state.in_(_STATES_PARAMETER),
+    )
+)
+_UNFINISHED: Final = _oldest_first(
+    select(jobs).where(or_(~_in_states(list(TERMINAL_STATES)), jobs.c.reply_final.is_(false())))
+)
+_COUNT_IN_STATES: Final = select(func.count()).select_from(jobs).where(jobs.c.state.in_(_STATES_PARAMETER))
 
 
 def _upsert_meta(connection: AsyncConnection, key: str, value: str) -> Executable:

@@ -133,6 +133,7 @@ def test_every_catalog_key_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
         render.render_card(
             job, now=now, local_position=1, paused=True, service_down=True, awaiting_approval=True
         )
+        render.render_card(job, now=now, local_position=48)
         render.render_card(job, now=now)
         if job.state.is_terminal:
             texts.end_notice("en", job, "https://discord.com/channels/1/2/3")

@@ -381,3 +381,9 @@ def test_a_video_url_is_a_link_only_when_safe(url: str, link: str | None, code: 
     if link is None and code is None:
         assert "evil.example" not in description
         assert "cdn.example" not in description
+
+
+def test_a_place_far_back_is_shown_rounded() -> None:
+    assert "about 40 ahead" in render_card(make_job(), now=NOW, local_position=42).description
+    assert "앞에 약 40개" in render_card(make_job(locale="ko"), now=NOW, local_position=42).description
+    assert "position 10" in render_card(make_job(), now=NOW, local_position=10).description

@@ -1,0 +1,141 @@
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.backoff import Backoff
+from bot.jobs import Job, JobState
+from bot.poll_pacing import JobTimings, Observed, PollPacing, Timing
+from tests.store.jobs_for_tests import minimal_job
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+PACING = PollPacing(Backoff(timedelta(seconds=2), timedelta(seconds=15), 1.5))
+
+
+def make_job(state: JobState) -> Job:
+    return minimal_job(state=state)
+
+
+def _at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def _finished(resolution: str, duration: int, queued_s: float, generating_s: float) -> Job:
+    job = make_job(JobState.DELIVERED)
+    request = dataclasses.replace(job.request, resolution=resolution, duration=duration)
+    return dataclasses.replace(
+        job,
+        request=request,
+        submitted_at=T0,
+        started_at=_at(queued_s),
+        finished_at=_at(queued_s + generating_s),
+    )
+
+
+def _running(resolution: str = "720p", duration: int = 5, started_s: float = 0.0) -> Job:
+    job = make_job(JobState.IN_PROGRESS)
+    request = dataclasses.replace(job.request, resolution=resolution, duration=duration)
+    return dataclasses.replace(job, request=request, submitted_at=T0, started_at=_at(started_s))
+
+
+def _timings(*jobs: Job) -> JobTimings:
+    timings = JobTimings()
+    for job in jobs:
+        timings.learn(job)
+    return timings
+
+
+def test_finished_jobs_give_the_least_and_the_typical_time_per_kind() -> None:
+    timings = _timings(_finished("720p", 5, 3, 30), _finished("720p", 5, 1, 40), _finished("720p", 5, 5, 50))
+    assert timings.generating(("720p", 5)) == Timing(30, 40)
+    assert timings.queued(("720p", 5)) == Timing(1, 3)
+
+
+def test_a_kind_not_seen_yet_borrows_the_least_of_any_kind() -> None:
+    timings = _timings(_finished("480p", 5, 2, 20), _finished("1080p", 10, 4, 60))
+    assert timings.generating(("720p", 10)) == Timing(20, 20)
+
+
+def test_learning_says_when_a_kind_may_be_done_sooner_than_thought() -> None:
+    timings = JobTimings()
+    assert timings.learn(_finished("720p", 5, 0, 40))
+    assert not timings.learn(_finished("720p", 5, 0, 45))
+    assert timings.learn(_finished("720p", 5, 0, 35))
+    assert timings.generating(("720p", 5)) == Timing(35, 40)
+    assert timings.learn(_finished("480p", 5, 0, 50))
+
+
+def test_unfinished_jobs_teach_nothing() -> None:
+    timings = _timings(_running(), make_job(JobState.FAILED))
+    assert timings.generating(("720p", 5)) is None
+
+
+def test_without_history_the_wait_grows_as_before() -> None:
+    seen = Observed(_running(), None, quiet_polls=3)
+    assert PACING.next_poll(seen, JobTimings(), _at(10)) == PACING.pace.delay(3)
+
+
+def test_polls_are_rare_while_completion_is_impossible_and_fast_once_it_is_likely() -> None:
+    timings = _timings(_finished("720p", 5, 0, 40), _finished("720p", 5, 0, 50))
+    job = _running(started_s=0)
+    waits: list[timedelta] = []
+    now = _at(0)
+    while now < _at(60):
+        wait = PACING.next_poll(Observed(job, None, quiet_polls=len(waits)), timings, now)
+        waits.append(wait)
+        now += wait
+    before_possible = [w for w, t in zip(waits, _times(waits), strict=True) if t < _at(40)]
+    after_possible = [w for w, t in zip(waits, _times(waits), strict=True) if _at(40) <= t]
+    assert len(before_possible) <= 4  # 40 s at a 15 s cap, and one fast poll ahead of it
+    assert all(w <= timedelta(seconds=2) for w in after_possible)
+
+
+def _times(waits: list[timedelta]) -> list[datetime]:
+    times, now = [], _at(0)
+    for wait in waits:
+        times.append(now)
+        now += wait
+    return times
+
+
+def test_the_earliest_completion_counts_from_midway_between_seen_waiting_and_seen_running() -> None:
+    timings = _timings(_finished("720p", 5, 0, 30))
+    job = _running(started_s=20)  # seen running at 20 s, last seen waiting at 12 s: started about 16 s
+    seen = Observed(job, _at(12), quiet_polls=0)
+    # one fast poll ahead of the soonest finish: 16 s + 30 s - 2 s
+    assert PACING.earliest_completion(seen, timings, _at(20)) == _at(44)
+    assert PACING.next_poll(seen, timings, _at(20)) == timedelta(seconds=15)
+    assert PACING.next_poll(seen, timings, _at(43)) == timedelta(seconds=2)
+
+
+def test_a_finished_job_is_learned_from_midway_between_seen_waiting_and_seen_running() -> None:
+    timings = JobTimings()
+    timings.learn(_finished("720p", 5, 10, 30), queued_until=_at(6))  # started about 8 s
+    assert timings.generating(("720p", 5)) == Timing(32, 32)
+    assert timings.queued(("720p", 5)) == Timing(8, 8)
+
+
+def test_a_waiting_job_is_looked_at_often_enough_to_know_when_it_started() -> None:
+    short_waits = _timings(_finished("720p", 5, 2, 60))
+    long_waits = _timings(_finished("720p", 5, 32, 60))
+    job = dataclasses.replace(_running(), state=JobState.IN_QUEUE, started_at=None)
+    seen = Observed(job, None, quiet_polls=0)
+    short = PACING.next_poll(seen, short_waits, _at(0))
+    long = PACING.next_poll(seen, long_waits, _at(0))
+    assert short.total_seconds() == pytest.approx(2.83, abs=0.01)  # sqrt(2 × 2 s × 2 s)
+    assert long.total_seconds() == pytest.approx(11.31, abs=0.01)  # sqrt(2 × 2 s × 32 s)
+
+
+def test_a_waiting_job_cannot_finish_before_it_starts_and_generates() -> None:
+    timings = _timings(_finished("720p", 5, 10, 30))
+    job = dataclasses.replace(_running(), state=JobState.IN_QUEUE, started_at=None, remote_queue_position=3)
+    seen = Observed(job, _at(15), quiet_polls=0)
+    assert PACING.earliest_completion(seen, timings, _at(5)) == _at(40)  # submitted + 10 s queued + 30 s
+    assert PACING.earliest_completion(seen, timings, _at(15)) == _at(45)  # still waiting at 15 s
+
+
+def test_a_job_far_past_its_usual_time_is_polled_less_and_less() -> None:
+    timings = _timings(_finished("720p", 5, 0, 20))
+    seen = Observed(_running(started_s=0), None, quiet_polls=6)
+    assert PACING.next_poll(seen, timings, _at(30)) == timedelta(seconds=2)
+    assert PACING.next_poll(seen, timings, _at(41)) == PACING.pace.delay(6)
