@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 
 from bot.jobs import Job
+from bot.store.base import AdmissionFacts
 
 Member = tuple[int, int]
 """(guild id, user id): the same person in two servers queues in two lanes."""
@@ -64,3 +65,20 @@ def next_to_submit(
         if job.id not in launching and job.cancel_requested_by is None
     ]
     return ready[:free]
+
+
+def places_to_fill(*, max_active: int, in_use: int, probing: bool, launching_here: int) -> int:
+    """How many more jobs may be admitted: ``max_active`` places across every process, ``in_use`` of
+    them taken (admitted ones included); while the service is being probed, this process sends one."""
+    free = max_active - in_use
+    if probing:
+        free = min(free, 1 - launching_here)
+    return max(free, 0)
+
+
+def admit(facts: AdmissionFacts, *, free: int) -> list[Job]:
+    """The jobs this process claims: the first ``free`` of the whole queue in fair order (cancels asked
+    left out) that it may take. A head job another live process holds keeps its place for that process,
+    so no process jumps the line by admitting its own jobs first."""
+    ready = [job for job in fair_order(facts.waiting, facts.last_served) if job.cancel_requested_by is None]
+    return [job for job in ready[:free] if job.id in facts.claimable]

@@ -1,6 +1,9 @@
 """The bot's own queue: fills RunComfy's free places with queued jobs, in the order :mod:`bot.queue_policy`
 chooses, while :class:`bot.service_health.ServiceHealth` lets submissions out.
 
+Places are claimed in the store (:meth:`bot.store.JobStore.admit`), one claimer at a time across every
+process sharing it, so the global limit and the turn order hold however many processes run.
+
 Each job is sent by :class:`bot.submission.Submission`; cancels go through
 :class:`bot.cancellation.Cancellation` and a restart's leftovers through :func:`bot.recovery.recover`.
 """
@@ -8,14 +11,14 @@ Each job is sent by :class:`bot.submission.Submission`; cancels go through
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Sequence
 
 from bot.cancellation import Cancellation, CancelResult
-from bot.jobs import ACTIVE_STATES, Job
-from bot.queue_policy import Member, free_slots, member_of, next_to_submit, queue_positions
+from bot.jobs import Job
+from bot.queue_policy import admit, places_to_fill, queue_positions
 from bot.recovery import recover
 from bot.services import JobServices
+from bot.store.base import AdmissionFacts
 from bot.submission import Submission, UrlRefresher
 from bot.tasks import TaskSet
 from bot.transitions import NewJob
@@ -56,7 +59,6 @@ class Scheduler:
         )
         self._submissions = TaskSet()
         self._launching: set[str] = set()
-        self._last_served: dict[Member, datetime] = {}
 
     async def enqueue(self, build: NewJob) -> Job:
         """Store ``build(job_id, now)`` in the queue under a freshly minted id."""
@@ -69,11 +71,12 @@ class Scheduler:
 
     async def queue_positions(self) -> dict[str, int]:
         """Each queued job's place in line (1 = next), in the order the scheduler will submit them."""
-        return queue_positions(await self._store.queued_jobs(), self._last_served)
+        return queue_positions(await self._store.queued_jobs(), await self._store.last_served())
 
-    async def recover(self) -> list[Job]:
-        """Resolve what an earlier process left half done (see :func:`bot.recovery.recover`)."""
-        return await recover(self._store, self._writer, self.cancellation)
+    async def recover(self, adopted: Sequence[Job]) -> list[Job]:
+        """Resolve what a process that stopped left half done in ``adopted`` (see
+        :func:`bot.recovery.recover`)."""
+        return await recover(adopted, self._writer, self.cancellation)
 
     async def run(self) -> None:
         await self.wake.run(self._pass)
@@ -100,20 +103,26 @@ class Scheduler:
         now = self._clock()
         if self.wake.stopped or not self._health.may_submit(now):
             return
-        free = free_slots(
-            max_active=self._max_active,
-            active=await self._store.count_in_states(list(ACTIVE_STATES)),
-            launching=len(self._launching),
-            probing=self._health.probing,
-        )
-        if free <= 0:
-            return
-        queued = await self._store.queued_jobs()
+        probing = self._health.probing
+        launching_here = len(self._launching)
+
+        def rule(facts: AdmissionFacts) -> list[Job]:
+            free = places_to_fill(
+                max_active=self._max_active,
+                in_use=facts.in_use,
+                probing=probing,
+                launching_here=launching_here,
+            )
+            return admit(facts, free=free)
+
+        admitted = await self._store.admit(self._writer.lease.at(now), rule)
         if self.wake.stopped:
-            return  # stop() may have returned while the queue was read
-        for job in next_to_submit(queued, self._last_served, free=free, launching=self._launching):
+            return  # stop() may have returned while the claim ran; the admitted jobs keep their places
+        to_send = [job for job in admitted if job.id not in self._launching]
+        if probing:
+            to_send = to_send[: max(1 - launching_here, 0)]
+        for job in to_send:
             self._launching.add(job.id)
-            self._last_served[member_of(job)] = now
             self._submissions.start(self._submit(job.id), name=f"submit-{job.id}")
 
     async def _submit(self, job_id: str) -> None:
