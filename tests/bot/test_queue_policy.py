@@ -2,7 +2,8 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from bot.jobs import Job
-from bot.queue_policy import fair_order, free_slots, next_to_submit, queue_positions
+from bot.queue_policy import admit, fair_order, free_slots, next_to_submit, places_to_fill, queue_positions
+from bot.store.base import AdmissionFacts
 from tests.store.jobs_for_tests import minimal_job
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -70,3 +71,24 @@ def test_next_to_submit_skips_jobs_being_sent_and_jobs_being_cancelled() -> None
 def test_next_to_submit_follows_the_fair_order() -> None:
     jobs = [job("a1", 1, 0), job("a2", 1, 1), job("b1", 2, 2)]
     assert [j.id for j in next_to_submit(jobs, {}, free=3, launching=())] == ["a1", "b1", "a2"]
+
+
+def test_places_to_fill_counts_every_process_and_probes_with_one() -> None:
+    assert places_to_fill(max_active=4, in_use=1, probing=False, launching_here=0) == 3
+    assert places_to_fill(max_active=4, in_use=5, probing=False, launching_here=0) == 0
+    assert places_to_fill(max_active=4, in_use=1, probing=True, launching_here=0) == 1
+    assert places_to_fill(max_active=4, in_use=1, probing=True, launching_here=1) == 0
+
+
+def test_admit_leaves_a_head_job_it_may_not_claim_in_its_place() -> None:
+    waiting = [job("a1", 1, 0), job("b1", 2, 1), job("c1", 3, 2)]
+    facts = AdmissionFacts(waiting, frozenset({"b1", "c1"}), in_use=0, last_served={})
+    assert [j.id for j in admit(facts, free=2)] == ["b1"]
+    assert [j.id for j in admit(facts, free=3)] == ["b1", "c1"]
+
+
+def test_admit_uses_the_stored_turns_and_skips_cancels() -> None:
+    waiting = [job("a1", 1, 0), dataclasses.replace(job("b1", 2, 1), cancel_requested_by=2), job("c1", 3, 2)]
+    served = {(1, 1): START}
+    facts = AdmissionFacts(waiting, frozenset({"a1", "b1", "c1"}), in_use=0, last_served=served)
+    assert [j.id for j in admit(facts, free=2)] == ["c1", "a1"]
