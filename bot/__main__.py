@@ -23,7 +23,7 @@ from bot.startup_failures import (
 )
 from bot.store import StoreUnavailableError, open_store
 from client.api import RunComfyClient
-from discord_app.bot import AnimateBot
+from discord_app.bot import create_bot
 from discord_app.endpoints import GatewayDiscoveryError, use_discord_api
 
 log = logging.getLogger("bot")
@@ -57,7 +57,7 @@ async def run(settings: Settings) -> None:
                 str(settings.runcomfy_api_base),
                 session=http,
             )
-            async with api, AnimateBot(settings, store, api, http) as bot:
+            async with api, create_bot(settings, store, api, http) as bot:
                 stop = asyncio.Event()
                 loop = asyncio.get_running_loop()
                 for sig in (signal.SIGTERM, signal.SIGINT):

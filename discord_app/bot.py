@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 import aiohttp
 import discord
 from discord.ext import commands
 
 from bot.engine import EnginePace, JobEngine
+from bot.leases import LeaseTerms, default_owner
 from bot.settings import Settings
 from bot.store import JobStore
 from bot.transitions import JobWriter
@@ -25,6 +27,23 @@ log = logging.getLogger(__name__)
 EXTENSIONS = ("cogs.help", "cogs.animate")
 
 
+def lease_terms(settings: Settings) -> LeaseTerms:
+    """This process's lease: its configured name, or one made of the host and its shards."""
+    shards = list(settings.shard_ids) if settings.shard_ids is not None else None
+    owner = settings.instance_id or default_owner(shards)
+    return LeaseTerms(owner, timedelta(seconds=settings.lease_s))
+
+
+def shard_options(settings: Settings) -> dict[str, object]:
+    """discord.py's own sharding: the shards in all and this process's share (all of them when unset)."""
+    options: dict[str, object] = {}
+    if settings.shard_count is not None:
+        options["shard_count"] = settings.shard_count
+    if settings.shard_ids is not None:
+        options["shard_ids"] = list(settings.shard_ids)
+    return options
+
+
 class AnimateBot(commands.Bot):
     def __init__(
         self, settings: Settings, store: JobStore, api: RunComfyClient, http: aiohttp.ClientSession
@@ -36,12 +55,13 @@ class AnimateBot(commands.Bot):
             intents=intents,
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
+            **shard_options(settings),  # type: ignore[arg-type]
         )
         self.settings = settings
         self.store = store
         self.api = api
         self.http_session = http
-        writer = JobWriter(store)
+        writer = JobWriter(store, lease=lease_terms(settings))
         pace = EnginePace(
             max_active=settings.max_active,
             poll_min_s=settings.poll_min_s,
@@ -103,3 +123,16 @@ class AnimateBot(commands.Bot):
                 await asyncio.wait(self._engine, timeout=5)
         finally:
             await super().close()
+
+
+class ShardedAnimateBot(AnimateBot, commands.AutoShardedBot):
+    """The same bot on discord.py's own sharding, running the shards the settings name."""
+
+
+def create_bot(
+    settings: Settings, store: JobStore, api: RunComfyClient, http: aiohttp.ClientSession
+) -> AnimateBot:
+    """The bot for these settings: sharded when ``ANIMATE_SHARD_COUNT`` is set."""
+    if settings.shard_count is None:
+        return AnimateBot(settings, store, api, http)
+    return ShardedAnimateBot(settings, store, api, http)
