@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.engine import EnginePace, JobEngine
 from bot.leases import LeaseTerms, default_owner
+from bot.metrics import BotMetrics
 from bot.settings import Settings
 from bot.store import JobStore
 from bot.transitions import JobWriter
@@ -46,7 +47,12 @@ def shard_options(settings: Settings) -> dict[str, object]:
 
 class AnimateBot(commands.Bot):
     def __init__(
-        self, settings: Settings, store: JobStore, api: RunComfyClient, http: aiohttp.ClientSession
+        self,
+        settings: Settings,
+        store: JobStore,
+        api: RunComfyClient,
+        http: aiohttp.ClientSession,
+        metrics: BotMetrics | None = None,
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
@@ -61,7 +67,8 @@ class AnimateBot(commands.Bot):
         self.store = store
         self.api = api
         self.http_session = http
-        writer = JobWriter(store, lease=lease_terms(settings))
+        self.metrics = metrics or BotMetrics()
+        writer = JobWriter(store, lease=lease_terms(settings), listeners=[self.metrics])
         pace = EnginePace(
             max_active=settings.max_active,
             poll_min_s=settings.poll_min_s,
@@ -76,11 +83,16 @@ class AnimateBot(commands.Bot):
             pace,
             writer=writer,
             refresh_urls=lambda urls: refresh_attachment_urls(self, urls),
+            on_takeover=self.metrics.took_over,
         )
         self._engine: list[asyncio.Task[None]] = []
         self._close_task: asyncio.Task[None] | None = None
         self.engine_failure: BaseException | None = None
         """Set when a loop of the engine died; the process then exits with a failure code."""
+
+    def engine_alive(self) -> bool:
+        """The engine's loops run (for ``/healthz``)."""
+        return bool(self._engine) and self.engine_failure is None and self._close_task is None
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CommandTranslator())
@@ -130,9 +142,12 @@ class ShardedAnimateBot(AnimateBot, commands.AutoShardedBot):
 
 
 def create_bot(
-    settings: Settings, store: JobStore, api: RunComfyClient, http: aiohttp.ClientSession
+    settings: Settings,
+    store: JobStore,
+    api: RunComfyClient,
+    http: aiohttp.ClientSession,
+    metrics: BotMetrics | None = None,
 ) -> AnimateBot:
     """The bot for these settings: sharded when ``ANIMATE_SHARD_COUNT`` is set."""
-    if settings.shard_count is None:
-        return AnimateBot(settings, store, api, http)
-    return ShardedAnimateBot(settings, store, api, http)
+    kind = AnimateBot if settings.shard_count is None else ShardedAnimateBot
+    return kind(settings, store, api, http, metrics)

@@ -97,6 +97,9 @@ class JobStore(Protocol):
     async def next_lease_expiry(self, owner: str) -> datetime | None:
         """The earliest expiry among unfinished jobs leased to someone else."""
 
+    async def tally(self) -> tuple[dict[JobState, int], dict[int, int]]:
+        """Jobs by state, and queued jobs by guild."""
+
     async def announce(self) -> None:
         """Tell every other process sharing the store that the queue or its places changed."""
 

@@ -354,6 +354,16 @@ class SqlJobStore:
             earliest: datetime | None = (await connection.execute(statement)).scalar_one()
         return earliest
 
+    async def tally(self) -> tuple[dict[JobState, int], dict[int, int]]:
+        by_state = select(jobs.c.state, func.count()).group_by(jobs.c.state)
+        by_guild = select(jobs.c.guild_id, func.count()).where(_is_queued()).group_by(jobs.c.guild_id)
+        async with self._engine.connect() as connection:
+            states = {
+                JobState(state): int(count) for state, count in (await connection.execute(by_state)).all()
+            }
+            guilds = {int(guild): int(count) for guild, count in (await connection.execute(by_guild)).all()}
+        return states, guilds
+
     async def announce(self) -> None:
         if self._engine.dialect.name != "postgresql":
             return  # one process per SQLite file: the in-process wake-ups suffice
