@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
+import asyncpg  # type: ignore[import-untyped]
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
@@ -377,20 +378,17 @@ class SqlJobStore:
                 return None
 
             return nothing_to_stop
-        raw = await self._engine.raw_connection()
-        driver = raw.driver_connection
-        assert driver is not None
+        # A connection of its own, outside the pool: it stays open, listening, while the bot runs.
+        dsn = self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        connection = await asyncpg.connect(dsn, timeout=POSTGRES_CONNECT_TIMEOUT_S)
 
         def heard(*_args: object) -> None:
             notice()
 
-        await driver.add_listener(NOTIFY_CHANNEL, heard)
+        await connection.add_listener(NOTIFY_CHANNEL, heard)
 
         async def stop() -> None:
-            try:
-                await driver.remove_listener(NOTIFY_CHANNEL, heard)
-            finally:
-                raw.close()
+            await connection.close(timeout=POSTGRES_CONNECT_TIMEOUT_S)
 
         return stop
 
