@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
@@ -32,6 +33,8 @@ CLOSE_DECODE_ERROR = 4002
 CLOSE_NOT_AUTHENTICATED = 4003
 CLOSE_AUTHENTICATION_FAILED = 4004
 CLOSE_ALREADY_AUTHENTICATED = 4005
+CLOSE_INVALID_SHARD = 4010
+CLOSE_SHARDING_REQUIRED = 4011
 CLOSE_DISALLOWED_INTENTS = 4014
 PRIVILEGED_INTENTS = Intents(members=True, presences=True, message_content=True).value
 
@@ -58,6 +61,11 @@ class Session:
     socket: web.WebSocketResponse | None = None
     guilds_sent: bool = False
     resumes: int = 0
+    shard: tuple[int, int] = (0, 1)
+
+    @property
+    def live(self) -> bool:
+        return self.socket is not None and not self.socket.closed
 
 
 class Gateway:
@@ -69,6 +77,9 @@ class Gateway:
         self._resume_url = resume_url
         self.sessions: dict[str, Session] = {}
         self.current: Session | None = None
+        self.by_shard: dict[int, Session] = {}
+        self._queued: list[tuple[int, str, Any, int]] = []
+        self._flusher: asyncio.Task[None] | None = None
         self.log: list[GatewayEvent] = []
         self.identify_count = 0
         self.sockets: set[web.WebSocketResponse] = set()
@@ -84,6 +95,52 @@ class Gateway:
         if self.current is None:
             raise RuntimeError("no gateway session: the bot has not identified")
         await self._dispatch(self.current, event, data)
+
+    def shard_of(self, guild_id: int) -> int:
+        """The shard Discord sends a guild's events to, by the shard count the bot identified with."""
+        count = self.current.shard[1] if self.current is not None else self.world.config.shard_count
+        return (guild_id >> 22) % count
+
+    def session_for(self, guild_id: int) -> Session | None:
+        """The session that gets this guild's events: the latest to identify (or resume) on its shard."""
+        return self.by_shard.get(self.shard_of(guild_id))
+
+    def queue_for_guild(self, guild_id: int, event: str, data: Any, intent: int = 0) -> None:
+        """Send a guild's event from synchronous code: it goes out before any later dispatch (or soon)."""
+        if not self.by_shard:
+            return
+        self._queued.append((guild_id, event, data, intent))
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop running: the next dispatch sends it first
+        if self._flusher is None or self._flusher.done():
+            self._flusher = loop.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        while self._queued:
+            guild_id, event, data, intent = self._queued.pop(0)
+            await self._send_to_guild(guild_id, event, data, intent)
+
+    async def dispatch_to_guild(self, guild_id: int, event: str, data: Any, intent: int = 0) -> bool:
+        """Send a guild's event to its shard's session, if that session asked for ``intent``; say if sent."""
+        await self._flush()
+        return await self._send_to_guild(guild_id, event, data, intent)
+
+    async def _send_to_guild(self, guild_id: int, event: str, data: Any, intent: int) -> bool:
+        session = self.session_for(guild_id)
+        if session is None or (intent and not session.intents & intent):
+            return False
+        await self._dispatch(session, event, data)
+        return True
+
+    def all_shards_ready(self) -> bool:
+        """Every shard of the count the bot identified with has a connected session with its guilds."""
+        if self.current is None:
+            return False
+        count = self.current.shard[1]
+        sessions = [self.by_shard.get(shard) for shard in range(count)]
+        return all(s is not None and s.live and s.guilds_sent and s.shard[1] == count for s in sessions)
 
     async def drop(self, code: int = CLOSE_UNKNOWN_ERROR) -> None:
         """Close the current connection as a network failure would (the session stays resumable)."""
@@ -101,12 +158,15 @@ class Gateway:
         """Forget every session and cut the connection: the bot's RESUME gets INVALID_SESSION."""
         current, self.current = self.current, None
         self.sessions.clear()
+        self.by_shard.clear()
         if current is not None and current.socket is not None:
             socket, current.socket = current.socket, None
             await socket.close(code=CLOSE_UNKNOWN_ERROR)
         await self._on_change()
 
     async def close_all(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
         for socket in list(self.sockets):
             await socket.close(code=1001)
 
@@ -177,17 +237,26 @@ class Gateway:
         if intents & PRIVILEGED_INTENTS and not self.world.config.privileged_intents_allowed:
             await socket.close(code=CLOSE_DISALLOWED_INTENTS)
             return None
+        shard = _shard(data.get("shard", [0, 1]))
+        if shard is None:
+            await socket.close(code=CLOSE_INVALID_SHARD)
+            return None
+        world = self.world
+        guilds = [g for g in world.guilds if (g.id >> 22) % shard[1] == shard[0]]
+        if len(guilds) > world.config.max_guilds_per_shard:
+            await socket.close(code=CLOSE_SHARDING_REQUIRED)
+            return None
         self.identify_count += 1
-        session = Session(secrets.token_hex(16), intents, socket=socket)
+        session = Session(secrets.token_hex(16), intents, socket=socket, shard=shard)
         self.sessions[session.id] = session
         self.current = session
-        world = self.world
+        self.by_shard[shard[0]] = session
         ready = payloads.ready(
-            world.bot, world.application_id, [g.id for g in world.guilds], session.id, self._resume_url()
+            world.bot, world.application_id, [g.id for g in guilds], session.id, self._resume_url(), shard
         )
         await self._dispatch(session, "READY", ready)
         if intents & Intents(guilds=True).value:
-            for guild in world.guilds:
+            for guild in guilds:
                 guild_payload = payloads.guild_create(
                     guild,
                     world.bot,
@@ -209,6 +278,7 @@ class Gateway:
             await old.close(code=CLOSE_UNKNOWN_ERROR)
         session.resumes += 1
         self.current = session
+        self.by_shard[session.shard[0]] = session
         last_seen = int(data.get("seq") or 0)
         for frame in session.sent:
             if frame["s"] > last_seen:
@@ -231,6 +301,16 @@ class Gateway:
                 await socket.send_str(json.dumps(frame))
             except ConnectionError:
                 return
+
+
+def _shard(value: Any) -> tuple[int, int] | None:
+    """IDENTIFY's ``shard`` as ``(id, count)``, or None when Discord would close with 4010."""
+    if not isinstance(value, list) or len(value) != 2:
+        return None
+    shard_id, count = value
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return None
+    return (shard_id, count) if count >= 1 and 0 <= shard_id < count else None
 
 
 def _redacted(data: Any) -> Any:

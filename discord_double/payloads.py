@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 from discord_double import rules
 from discord_double.state import (
+    AutoModRule,
     ChannelSpec,
     GuildSpec,
     RoleSpec,
@@ -96,9 +97,10 @@ def member(spec: UserSpec, roles: Sequence[int], *, permissions: int | None = No
 
 
 def channel(spec: ChannelSpec, guild_id: int, bot_id: int) -> JSON:
-    overwrites: list[PermissionOverwrite] = []
-    if spec.bot_denied:
-        overwrites.append({"id": str(bot_id), "type": 1, "allow": "0", "deny": str(spec.bot_denied)})
+    overwrites: list[PermissionOverwrite] = [
+        {"id": str(o.id), "type": cast("Any", o.type), "allow": str(o.allow), "deny": str(o.deny)}
+        for o in spec.effective_overwrites(bot_id)
+    ]
     return {
         "id": str(spec.id),
         "type": 0,
@@ -173,8 +175,40 @@ def guild_create(guild: GuildSpec, bot: UserSpec, bot_role_id: int, *, with_memb
     }
 
 
+def resolved_channel(spec: ChannelSpec, permissions: int) -> JSON:
+    """A channel in an interaction's ``resolved``: Discord's partial channel, with the invoking member's
+    permissions there."""
+    return {"id": str(spec.id), "name": spec.name, "type": 0, "permissions": str(permissions)}
+
+
+def automod_rule(rule: AutoModRule) -> JSON:
+    """A KEYWORD (trigger type 1) AutoMod rule as Discord returns it."""
+    return {
+        "id": str(rule.id),
+        "guild_id": str(rule.guild_id),
+        "name": rule.name,
+        "creator_id": str(rule.creator_id),
+        "event_type": rule.event_type,
+        "trigger_type": 1,
+        "trigger_metadata": {
+            "keyword_filter": list(rule.keyword_filter),
+            "regex_patterns": list(rule.regex_patterns),
+            "allow_list": list(rule.allow_list),
+        },
+        "actions": [dict(a) for a in rule.actions],
+        "enabled": rule.enabled,
+        "exempt_roles": [str(r) for r in rule.exempt_roles],
+        "exempt_channels": [str(c) for c in rule.exempt_channels],
+    }
+
+
 def ready(
-    bot: UserSpec, application_id: int, guild_ids: Sequence[int], session_id: str, resume_url: str
+    bot: UserSpec,
+    application_id: int,
+    guild_ids: Sequence[int],
+    session_id: str,
+    resume_url: str,
+    shard: tuple[int, int] = (0, 1),
 ) -> ReadyEvent:
     return {
         "v": 10,
@@ -182,15 +216,15 @@ def ready(
         "guilds": [{"id": str(g), "unavailable": True} for g in guild_ids],
         "session_id": session_id,
         "resume_gateway_url": resume_url,
-        "shard": [0, 1],
+        "shard": [shard[0], shard[1]],
         "application": {"id": str(application_id), "flags": APPLICATION_FLAGS},
     }
 
 
-def gateway_bot(url: str) -> GatewayBot:
+def gateway_bot(url: str, shards: int = 1) -> GatewayBot:
     return {
         "url": url,
-        "shards": 1,
+        "shards": shards,
         "session_start_limit": {
             "total": 1000,
             "remaining": 999,

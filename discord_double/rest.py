@@ -14,6 +14,7 @@ from aiohttp import web
 from discord import Permissions
 
 from discord_double import payloads, recorder, rules
+from discord_double.callback_rules import allowed_callbacks, choices_errors, modal_errors
 from discord_double.command_rules import command_errors
 from discord_double.edit_budget import OldMessageEditBudget
 from discord_double.faults import FaultPlan
@@ -45,6 +46,9 @@ class Call:
 
 
 Handler = Callable[[Call], Awaitable[Reply]]
+# Sends a guild's event to its shard's session if it asked for the intent: (guild, event, data, intent).
+Publish = Callable[[int, str, Any, int], Awaitable[bool]]
+GUILD_MESSAGES_INTENT = 1 << 9
 
 
 @dataclass(frozen=True)
@@ -106,8 +110,10 @@ class RestApi:
         on_change: Callable[[], Awaitable[None]],
         gateway_url: Callable[[], str],
         faults: FaultPlan | None = None,
+        publish: Publish | None = None,
     ) -> None:
         self.world = world
+        self._publish = publish
         self.limiter = limiter
         self.faults = faults or FaultPlan()
         self.old_edits = OldMessageEditBudget(
@@ -120,7 +126,7 @@ class RestApi:
     def _table(self) -> list[tuple[str, str, Auth, Handler]]:
         return [
             ("GET", "/gateway", "webhook", self._gateway),
-            ("GET", "/gateway/bot", "bot", self._gateway),
+            ("GET", "/gateway/bot", "bot", self._gateway_bot),
             ("GET", "/users/@me", "bot", self._me),
             ("GET", "/users/{user_id}", "bot", self._get_user),
             ("GET", "/oauth2/applications/@me", "bot", self._app_info),
@@ -151,6 +157,8 @@ class RestApi:
             ("GET", "/channels/{channel_id}/messages/{message_id}", "bot", self._get_message),
             ("PATCH", "/channels/{channel_id}/messages/{message_id}", "bot", self._edit_message),
             ("DELETE", "/channels/{channel_id}/messages/{message_id}", "bot", self._delete_message),
+            ("GET", "/guilds/{guild_id}/auto-moderation/rules", "bot", self._automod_rules),
+            ("GET", "/guilds/{guild_id}/auto-moderation/rules/{rule_id}", "bot", self._automod_rule),
         ]
 
     # ---- dispatch ------------------------------------------------------------------------------------
@@ -244,6 +252,10 @@ class RestApi:
             return Reply(200, payloads.gateway_bot(self._gateway_url()))
         return Reply(404, rules.not_found_body())
 
+    async def _gateway_bot(self, call: Call) -> Reply:
+        """``/gateway/bot``: the URL and the shard count Discord recommends (``DoubleConfig.shard_count``)."""
+        return Reply(200, payloads.gateway_bot(self._gateway_url(), self.world.config.shard_count))
+
     async def _me(self, call: Call) -> Reply:
         return Reply(200, payloads.bot_user(self.world.bot))
 
@@ -305,6 +317,8 @@ class RestApi:
                 "application_id": str(self.world.application_id),
                 "version": str(self.world.ids.next()),
             }
+            if entry["default_member_permissions"] is not None:
+                entry["default_member_permissions"] = str(entry["default_member_permissions"])
             if scope is not None:
                 entry["guild_id"] = str(scope)
             stored.append(entry)
@@ -358,17 +372,21 @@ class RestApi:
         kind = request.get("type")
         data = request.get("data") or {}
         guild = self._guild_of(record)
-        component = record.type == 3
-        if kind not in (4, 5, 6, 7, 9) or (kind in (6, 7) and not component):
+        allowed = allowed_callbacks(record.type, from_message=record.source_message_id is not None)
+        if kind not in allowed:
+            listed = ", ".join(str(k) for k in sorted(allowed))
             return _invalid_form(
                 {
                     "type": {
                         "_errors": [
-                            {"code": "BASE_TYPE_CHOICES", "message": "Value must be one of {4, 5, 6, 7, 9}."}
+                            {"code": "BASE_TYPE_CHOICES", "message": f"Value must be one of {{{listed}}}."}
                         ]
                     }
                 }
             )
+        extra_errors = modal_errors(data) if kind == 9 else choices_errors(data) if kind == 8 else {}
+        if extra_errors:
+            return _invalid_form({"data": extra_errors})
         problem = self._check_message_body(call.body, guild, data, "data") if kind in (4, 7) else None
         if problem:
             return problem
@@ -386,6 +404,8 @@ class RestApi:
                 self.world.edit_message(message, data, call.body.files)
         elif kind == 9:
             record.modal = data
+        elif kind == 8:
+            record.choices = list(data["choices"])
         record.response_type = kind
         record.responded_at = time.monotonic()
         if message is not None:
@@ -462,7 +482,7 @@ class RestApi:
         message = self._webhook_message(record, call.params["message_id"])
         if message is None:
             return _unknown_message()
-        message.deleted = True
+        await self._deleted(message, record.guild_id)
         return Reply(204)
 
     # ---- attachments ---------------------------------------------------------------------------------
@@ -599,11 +619,54 @@ class RestApi:
         return Reply(200, message.payload)
 
     async def _delete_message(self, call: Call) -> Reply:
-        _, message, problem = self._channel_message(call, 0)
-        if message is None:
+        """The bot may delete its own messages; anyone else's needs Manage Messages in the channel."""
+        guild, message, problem = self._channel_message(call, 0)
+        if guild is None or message is None:
             return problem
-        message.deleted = True
+        if message.payload["author"]["id"] != str(self.world.bot.id):
+            channel = guild.channel(message.channel_id)
+            granted = self.world.bot_permissions(guild, channel)
+            if not granted & Permissions(manage_messages=True).value:
+                return _missing_permissions()
+        await self._deleted(message, guild.id)
         return Reply(204)
+
+    async def _deleted(self, message: StoredMessage, guild_id: int) -> None:
+        message.deleted = True
+        if message.ephemeral or self._publish is None:
+            return
+        event = {"id": str(message.id), "channel_id": str(message.channel_id), "guild_id": str(guild_id)}
+        await self._publish(guild_id, "MESSAGE_DELETE", event, GUILD_MESSAGES_INTENT)
+
+    # ---- auto moderation -----------------------------------------------------------------------------
+
+    def _automod_guild(self, call: Call) -> tuple[GuildSpec | None, Reply | None]:
+        """The guild whose rules are asked for; reading them needs Manage Server."""
+        guild_id = _as_id(call.params["guild_id"])
+        guild = self.world.guild_of(guild_id) if guild_id is not None else None
+        if guild is None:
+            return None, _error(404, rules.UNKNOWN_GUILD, "Unknown Guild")
+        if not self.world.bot_permissions(guild, None) & Permissions(manage_guild=True).value:
+            return None, _missing_permissions()
+        return guild, None
+
+    async def _automod_rules(self, call: Call) -> Reply:
+        guild, problem = self._automod_guild(call)
+        if guild is None:
+            return problem or _missing_permissions()
+        found = [r for r in self.world.automod_rules.values() if r.guild_id == guild.id]
+        return Reply(200, [payloads.automod_rule(r) for r in found])
+
+    async def _automod_rule(self, call: Call) -> Reply:
+        guild, problem = self._automod_guild(call)
+        if guild is None:
+            return problem or _missing_permissions()
+        rule_id = _as_id(call.params["rule_id"])
+        rule = self.world.automod_rules.get(rule_id) if rule_id is not None else None
+        if rule is None or rule.guild_id != guild.id:
+            # Discord documents no JSON code for an unknown rule; a plain 404 says what a caller can rely on.
+            return Reply(404, rules.not_found_body())
+        return Reply(200, payloads.automod_rule(rule))
 
 
 def _callback_answer(record: InteractionRecord, kind: int, message: StoredMessage | None) -> JSON:

@@ -33,6 +33,7 @@ FLAG_LOADING: Final = 1 << 7
 
 # Error codes (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json)
 UNKNOWN_CHANNEL: Final = 10003
+UNKNOWN_GUILD: Final = 10004
 UNKNOWN_MESSAGE: Final = 10008
 UNKNOWN_WEBHOOK: Final = 10015
 UNKNOWN_INTERACTION: Final = 10062

@@ -44,6 +44,15 @@ class SnowflakeFactory:
         ms = int(self._clock.time() * 1000) - DISCORD_EPOCH_MS
         return (ms << 22) | (next(self._counter) & 0x3FFFFF)
 
+    def on_shard(self, shard_id: int, shard_count: int) -> int:
+        """A snowflake from the last ``shard_count`` milliseconds with ``(id >> 22) % shard_count ==
+        shard_id``: a guild id Discord would route to that shard."""
+        if not 0 <= shard_id < shard_count:
+            raise ValueError(f"shard {shard_id} is not one of {shard_count}")
+        ms = int(self._clock.time() * 1000) - DISCORD_EPOCH_MS
+        ms -= (ms - shard_id) % shard_count
+        return (ms << 22) | (next(self._counter) & 0x3FFFFF)
+
 
 def snowflake_time(snowflake: int) -> float:
     """When a snowflake was minted, in seconds since the Unix epoch."""
@@ -69,6 +78,16 @@ class RoleSpec:
 
 
 @dataclass
+class Overwrite:
+    """A channel's permission overwrite for a role (``type`` 0) or a member (``type`` 1)."""
+
+    id: int
+    type: int
+    allow: int = 0
+    deny: int = 0
+
+
+@dataclass
 class ChannelSpec:
     """A guild text channel; ``bot_denied`` are permission bits the bot lacks there (an overwrite)."""
 
@@ -76,6 +95,19 @@ class ChannelSpec:
     name: str
     bot_denied: int = 0
     position: int = 0
+    overwrites: list[Overwrite] = field(default_factory=list)
+
+    def effective_overwrites(self, bot_id: int) -> list[Overwrite]:
+        """The overwrites as Discord holds them: ``bot_denied`` merged into the bot's member overwrite."""
+        out = [Overwrite(o.id, o.type, o.allow, o.deny) for o in self.overwrites]
+        if self.bot_denied:
+            mine = next((o for o in out if o.type == 1 and o.id == bot_id), None)
+            if mine is None:
+                out.append(Overwrite(bot_id, 1, 0, self.bot_denied))
+            else:
+                mine.allow &= ~self.bot_denied
+                mine.deny |= self.bot_denied
+        return out
 
 
 @dataclass
@@ -98,6 +130,24 @@ class GuildSpec:
     @property
     def everyone(self) -> RoleSpec:
         return next(r for r in self.roles if r.id == self.id)
+
+
+@dataclass
+class AutoModRule:
+    """A KEYWORD AutoMod rule of a guild (``event_type`` 1: a member sends a message)."""
+
+    id: int
+    guild_id: int
+    name: str
+    creator_id: int
+    keyword_filter: list[str] = field(default_factory=list)
+    regex_patterns: list[str] = field(default_factory=list)
+    allow_list: list[str] = field(default_factory=list)
+    enabled: bool = True
+    exempt_roles: list[int] = field(default_factory=list)
+    exempt_channels: list[int] = field(default_factory=list)
+    actions: list[JSON] = field(default_factory=lambda: [{"type": 1, "metadata": {}}])
+    event_type: int = 1
 
 
 @dataclass(frozen=True)
@@ -190,6 +240,9 @@ class InteractionRecord:
     source_message_id: int | None = None
     followup_ids: list[int] = field(default_factory=list)
     modal: JSON | None = None
+    modal_submitted: bool = False
+    opened_by: int | None = None
+    choices: list[JSON] | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from PIL import Image, UnidentifiedImageError
 from discord_double import payloads, rules
 from discord_double.signed_urls import UrlSigner
 from discord_double.state import (
+    AutoModRule,
     CdnFile,
     ChannelSpec,
     CommandRegistry,
@@ -53,6 +54,11 @@ class DoubleConfig:
     old_message_edit_window_s: float = 3600.0
     host: str = "127.0.0.1"
     port: int = 0
+    shard_count: int = 1
+    max_guilds_per_shard: int = 2500
+    # Refuse commands Discord's client would not send (a required option missing, a value outside its
+    # choices or bounds). Off by default: tests of the bot's own checks send them as a tampered client.
+    strict_options: bool = False
 
 
 class DoubleError(Exception):
@@ -71,6 +77,7 @@ class World:
     files: dict[int, CdnFile] = field(default_factory=dict)
     commands: CommandRegistry = field(default_factory=CommandRegistry)
     requests: list[RecordedRequest] = field(default_factory=list)
+    automod_rules: dict[int, AutoModRule] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.ids = SnowflakeFactory(self.clock)
@@ -84,9 +91,12 @@ class World:
 
     # ---- guilds and channels -------------------------------------------------------------------------
 
-    def add_guild(self, name: str, channel_names: Sequence[str]) -> GuildSpec:
-        """Add a guild with the given text channels, an owner, a member and the bot's managed role."""
-        guild_id = self.ids.next()
+    def add_guild(
+        self, name: str, channel_names: Sequence[str], shard: tuple[int, int] | None = None
+    ) -> GuildSpec:
+        """Add a guild with the given text channels, an owner, a member and the bot's managed role;
+        ``shard`` ``(id, count)`` picks an id that lands on that shard."""
+        guild_id = self.ids.next() if shard is None else self.ids.on_shard(*shard)
         everyone = RoleSpec(guild_id, "@everyone", default_member_permissions())
         bot_role = RoleSpec(self.ids.next(), self.bot.username, default_bot_permissions(), position=1)
         channels = [ChannelSpec(self.ids.next(), n, position=i) for i, n in enumerate(channel_names)]
@@ -114,22 +124,48 @@ class World:
         return next((u for g in self.guilds for u in g.members if u.id == user_id), None)
 
     def bot_permissions(self, guild: GuildSpec, channel: ChannelSpec | None) -> int:
-        base = guild.everyone.permissions
-        for role in guild.roles:
-            if role.id == self.bot_role_ids.get(guild.id):
-                base |= role.permissions
-        if base & Permissions(administrator=True).value:
-            return Permissions.all().value
-        return base & ~channel.bot_denied if channel is not None else base
+        bot_role = self.bot_role_ids.get(guild.id)
+        return self.permissions_in(guild, self.bot.id, [bot_role] if bot_role else [], channel)
 
-    def member_permissions(self, guild: GuildSpec, user: UserSpec, roles: Sequence[int]) -> int:
-        if user.id == guild.owner_id:
-            return Permissions.all().value
+    def member_permissions(
+        self, guild: GuildSpec, user: UserSpec, roles: Sequence[int], channel: ChannelSpec | None = None
+    ) -> int:
+        return self.permissions_in(guild, user.id, roles, channel)
+
+    def permissions_in(
+        self, guild: GuildSpec, user_id: int, roles: Sequence[int], channel: ChannelSpec | None
+    ) -> int:
+        """Discord's computation: the owner has all; else @everyone and every role's bits, all of them
+        with Administrator; then in a channel the @everyone overwrite, the member's roles' overwrites
+        (denies, then allows) and the member's own overwrite; no View Channel there means nothing."""
+        everything = Permissions.all().value
+        if user_id == guild.owner_id:
+            return everything
         base = guild.everyone.permissions
         for role in guild.roles:
             if role.id in roles:
                 base |= role.permissions
-        return Permissions.all().value if base & Permissions(administrator=True).value else base
+        if base & Permissions(administrator=True).value:
+            return everything
+        if channel is None:
+            return base
+        overwrites = channel.effective_overwrites(self.bot.id)
+        perms = base
+        for o in overwrites:
+            if o.type == 0 and o.id == guild.id:
+                perms = (perms & ~o.deny) | o.allow
+        allow = deny = 0
+        for o in overwrites:
+            if o.type == 0 and o.id in roles and o.id != guild.id:
+                allow, deny = allow | o.allow, deny | o.deny
+        perms = (perms & ~deny) | allow
+        for o in overwrites:
+            if o.type == 1 and o.id == user_id:
+                perms = (perms & ~o.deny) | o.allow
+        return perms if perms & Permissions(view_channel=True).value else 0
+
+    def guild_of(self, guild_id: int) -> GuildSpec | None:
+        return next((g for g in self.guilds if g.id == guild_id), None)
 
     # ---- files ---------------------------------------------------------------------------------------
 
@@ -202,6 +238,7 @@ class World:
         interaction: InteractionRecord | None = None,
         extra_flags: int = 0,
         reply_to: StoredMessage | None = None,
+        author: UserSpec | None = None,
     ) -> StoredMessage:
         flags = (
             int(body.get("flags") or 0) & (rules.FLAG_EPHEMERAL | rules.FLAG_SUPPRESS_EMBEDS)
@@ -209,23 +246,13 @@ class World:
         if interaction is None:
             flags &= ~rules.FLAG_EPHEMERAL
         ephemeral = bool(flags & rules.FLAG_EPHEMERAL)
-        metadata = None
-        if interaction is not None:
-            name = interaction.payload.get("data", {}).get("name")
-            metadata = payloads.interaction_metadata(
-                interaction.id,
-                interaction.type,
-                interaction.user,
-                interaction.guild_id,
-                name,
-                interaction.source_message_id,
-            )
+        metadata = self._metadata(interaction) if interaction is not None else None
         message_id = self.ids.next()
         payload = payloads.message(
             message_id=message_id,
             channel_id=channel_id,
             guild_id=guild_id,
-            author=self.bot,
+            author=author or self.bot,
             body=body,
             attachments=self._new_attachments(channel_id, body, files, ephemeral=ephemeral),
             flags=flags,
@@ -252,6 +279,22 @@ class World:
         )
         self.messages[message_id] = stored
         return stored
+
+    def _metadata(self, interaction: InteractionRecord) -> JSON:
+        """A message's ``interaction_metadata``; a modal submit's names the interaction that opened it."""
+        name = interaction.payload.get("data", {}).get("name")
+        metadata = payloads.interaction_metadata(
+            interaction.id,
+            interaction.type,
+            interaction.user,
+            interaction.guild_id,
+            name,
+            interaction.source_message_id if interaction.type == 3 else None,
+        )
+        opener = self.interactions.get(interaction.opened_by) if interaction.opened_by else None
+        if opener is not None:
+            metadata["triggering_interaction_metadata"] = self._metadata(opener)
+        return metadata
 
     def edit_message(
         self, message: StoredMessage, body: Mapping[str, Any], files: Sequence[UploadedFile]
