@@ -54,7 +54,7 @@ class AdmissionFacts:
     waiting: Sequence[Job]
     """Queued jobs not yet admitted, oldest first."""
     claimable: frozenset[str]
-    """Ids among ``waiting`` the claimer may take: its own, unowned, or with an expired lease."""
+    """Ids among ``waiting`` the claimer may take: its own, or with an expired lease."""
     in_use: int
     """Places taken across every process: jobs at or being sent to RunComfy, and admitted ones."""
     last_served: Mapping[Member, datetime]

@@ -479,7 +479,9 @@ def _claimable_by(lease: Lease | None) -> ColumnElement[bool]:
 
 
 def _may_claim(owner: str | None, expires_at: datetime | None, lease: Lease) -> bool:
-    return owner is None or owner == lease.owner or (expires_at is not None and expires_at <= lease.now)
+    """Admission takes only jobs the claimer holds or whose lease ran out; an unleased job (one written
+    outside the write path, or left from before leases) is adopted first, when a process starts."""
+    return owner == lease.owner or (expires_at is not None and expires_at <= lease.now)
 
 
 def _lease_columns(job: Job, lease: Lease) -> dict[str, Any]:

@@ -199,3 +199,11 @@ async def test_an_announcement_wakes_a_sibling_listening_on_postgresql(
             await asyncio.wait_for(heard.wait(), 5)
         finally:
             await stop_listening()
+
+
+async def test_an_unleased_job_is_admitted_only_once_a_starting_process_adopted_it(store: JobStore) -> None:
+    unleased = await store.create(job(1))
+    assert await store.admit(A.at(T0), global_limit(1)) == []
+
+    await store.adopt(A.at(T0), at_start=True)
+    assert [j.id for j in await store.admit(A.at(T0), global_limit(1))] == [unleased.id]
