@@ -172,8 +172,8 @@ class Tracker:
         written = await self._writer.apply(
             job_id, lambda job, now: change(job, now) if job.state.is_at_runcomfy else None
         )
-        if written.job is None or not written.job.state.is_at_runcomfy:
-            self._follows.pop(job_id, None)
+        if written.job is None or not written.job.state.is_at_runcomfy or written.held_by is not None:
+            self._follows.pop(job_id, None)  # done, or another process holds it now
             if written.changed:
                 self._on_released()
         return written.changed
