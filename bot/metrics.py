@@ -60,7 +60,8 @@ class BotMetrics:
         )
         self.lease_takeovers = Counter(
             "animate_lease_takeovers",
-            "Jobs this process took over from processes whose leases expired",
+            "Jobs this process adopted from processes whose leases expired (a queued one may instead be "
+            "admitted straight from the queue, uncounted)",
             registry=self.registry,
         )
         for state in JobState:

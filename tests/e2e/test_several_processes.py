@@ -5,13 +5,16 @@ with SIGKILL mid-job leaves nothing lost, nothing sent twice and every video del
 from __future__ import annotations
 
 import contextlib
+import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from client.fake import FakeConfig, FakeRunComfy
 from discord_double import DiscordDouble, DoubleConfig, InteractionHandle, make_image
@@ -36,6 +39,7 @@ class Cluster:
     runcomfy: FakeRunComfy
     processes: list[BotProcess]
     guilds: list[GuildSpec]
+    metrics_ports: list[int]
     """``guilds[shard]`` is routed to shard ``shard``, which process ``shard`` runs."""
 
     async def animate(self, shard: int, prompt: str) -> InteractionHandle:
@@ -69,6 +73,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
     ):
         guilds = [discord.add_guild(f"Guild on shard {shard}", shard=shard) for shard in range(SHARDS)]
         processes = []
+        ports = [free_port() for _ in range(SHARDS)]
         for shard in range(SHARDS):
             workdir = tmp_path / f"bot-{shard}"
             workdir.mkdir()
@@ -79,9 +84,10 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
                 "ANIMATE_INSTANCE_ID": f"bot-{shard}",
                 "ANIMATE_LEASE_S": str(LEASE_S),
                 "ANIMATE_MAX_ACTIVE": str(MAX_ACTIVE),
+                "ANIMATE_METRICS_PORT": str(ports[shard]),
             }
             processes.append(BotProcess(env, workdir, on_exit=discord.poke))
-        shared = Cluster(discord, runcomfy, processes, guilds)
+        shared = Cluster(discord, runcomfy, processes, guilds, ports)
         for process in processes:
             await process.start()
         try:
@@ -99,6 +105,28 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
                 if process.running:
                     with contextlib.suppress(TimeoutError):
                         await process.terminate()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def scrape(port: int) -> tuple[int, dict[str, float]]:
+    """``/healthz``'s status and ``/metrics``' samples (by name and labels) of the process on ``port``."""
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"http://127.0.0.1:{port}/healthz") as health:
+            status = health.status
+        async with http.get(f"http://127.0.0.1:{port}/metrics") as page:
+            text = await page.text()
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+            samples[f"{sample.name}{{{labels}}}"] = sample.value
+    return status, samples
 
 
 def most_at_once(intervals: list[tuple[datetime, datetime | None]]) -> int:
@@ -155,3 +183,11 @@ async def test_three_processes_share_the_limit_the_turns_and_a_killed_siblings_j
     assert took_s < 4 * LEASE_S + VIDEO_S, cluster.output()
     survivors = "\n".join(process.output() for process in cluster.processes[1:])
     assert "took it over from bot-0" in survivors
+
+    scraped = [await scrape(port) for port in cluster.metrics_ports[1:]]
+    assert [status for status, _ in scraped] == [200, 200]
+    for _, samples in scraped:  # each process reports the whole shared store
+        finished = samples["animate_jobs{state=delivered}"] + samples["animate_jobs{state=completed}"]
+        assert finished == len(handles)  # delivered, or its video shown and that being recorded now
+    # Its job at RunComfy is adopted; its queued one may be, or be claimed straight from the queue instead.
+    assert sum(samples["animate_lease_takeovers_total{}"] for _, samples in scraped) >= 1
