@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -58,6 +58,8 @@ class AdmissionFacts:
     in_use: int
     """Places taken across every process: jobs at or being sent to RunComfy, and admitted ones."""
     last_served: Mapping[Member, datetime]
+    in_use_by_guild: Mapping[int, int] = field(default_factory=dict)
+    """``in_use`` by server, for per-server limits."""
 
 
 AdmissionRule = Callable[[AdmissionFacts], Sequence[Job]]

@@ -294,13 +294,13 @@ class SqlJobStore:
                 waiting.append(job)
                 if _may_claim(row["lease_owner"], row["lease_expires_at"], lease):
                     claimable.add(job.id)
-            in_use = (await connection.execute(select(func.count()).where(_holds_a_place()))).scalar_one()
+            by_guild = select(jobs.c.guild_id, func.count()).where(_holds_a_place()).group_by(jobs.c.guild_id)
+            in_use_by_guild = {int(g): int(n) for g, n in (await connection.execute(by_guild)).all()}
             served = await _last_served(connection, {(job.guild_id, job.user_id) for job in waiting})
-            chosen = [
-                job
-                for job in rule(AdmissionFacts(waiting, frozenset(claimable), int(in_use), served))
-                if job.id in claimable
-            ]
+            facts = AdmissionFacts(
+                waiting, frozenset(claimable), sum(in_use_by_guild.values()), served, in_use_by_guild
+            )
+            chosen = [job for job in rule(facts) if job.id in claimable]
             if chosen:
                 await connection.execute(
                     update(jobs)
