@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import NoReturn
 
 import aiohttp
 import discord
 
+from bot.metrics import BotMetrics
+from bot.ops_server import ops_app, serve_ops
 from bot.redaction import configure_logging, redact
 from bot.settings import Settings, SettingsError, load_settings
 from bot.startup_failures import (
@@ -23,8 +26,9 @@ from bot.startup_failures import (
 )
 from bot.store import StoreUnavailableError, open_store
 from client.api import RunComfyClient
-from discord_app.bot import AnimateBot
+from discord_app.bot import AnimateBot, create_bot
 from discord_app.endpoints import GatewayDiscoveryError, use_discord_api
+from discord_app.rate_limits import count_rate_limits
 
 log = logging.getLogger("bot")
 
@@ -52,12 +56,15 @@ async def run(settings: Settings) -> None:
                     await use_discord_api(str(settings.discord_api_base), discord_token, http)
                 except GatewayDiscoveryError as exc:
                     raise StartupError(_discovery_failure(exc)) from None
+            metrics = BotMetrics()
             api = RunComfyClient(
                 settings.runcomfy_api_token.get_secret_value(),
                 str(settings.runcomfy_api_base),
                 session=http,
+                observe=metrics.api_call,
             )
-            async with api, AnimateBot(settings, store, api, http) as bot:
+            bot = create_bot(settings, store, api, http, metrics)
+            async with api, bot, _ops_endpoints(settings, bot), count_rate_limits(metrics):
                 stop = asyncio.Event()
                 loop = asyncio.get_running_loop()
                 for sig in (signal.SIGTERM, signal.SIGINT):
@@ -78,6 +85,24 @@ async def run(settings: Settings) -> None:
         raise StartupError("Discord refused DISCORD_TOKEN") from None
     finally:
         await store.close()
+
+
+@contextlib.asynccontextmanager
+async def _ops_endpoints(settings: Settings, bot: AnimateBot) -> AsyncIterator[None]:
+    """``/healthz`` and ``/metrics`` while the bot runs, when ``ANIMATE_METRICS_PORT`` is set."""
+    if settings.metrics_port is None:
+        yield
+        return
+    try:
+        runner = await serve_ops(ops_app(bot.store, bot.metrics, bot.engine_alive), settings.metrics_port)
+    except OSError as exc:
+        raise StartupError(
+            f"cannot serve ANIMATE_METRICS_PORT={settings.metrics_port}: {exc.strerror}"
+        ) from None
+    try:
+        yield
+    finally:
+        await runner.cleanup()
 
 
 def _discovery_failure(exc: GatewayDiscoveryError) -> str:

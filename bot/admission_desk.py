@@ -8,7 +8,7 @@ are counted one after the other (across processes, a claim in the database has t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +18,6 @@ from bot.moderation.automod import PromptRules
 from bot.moderation.job_history import JobHistory, job_history
 from bot.moderation.queue_listing import MemberUsage, QueueRow, member_usage, queue_rows
 from bot.moderation.server_settings import ServerSettings
-from bot.moderation.turn_order import Member
 from bot.store import JobStore
 from bot.transitions import Clock, NewJob
 
@@ -44,17 +43,13 @@ class Queued:
 
 
 Enqueue = Callable[[NewJob], Awaitable[Job]]
-LastServed = Callable[[], Mapping[Member, datetime]]
 
 
 class AdmissionDesk:
-    def __init__(self, store: JobStore, enqueue: Enqueue, clock: Clock, last_served: LastServed) -> None:
-        """``last_served`` tells when each member's job last started, so ``/queue`` shows the
-        scheduler's own order."""
+    def __init__(self, store: JobStore, enqueue: Enqueue, clock: Clock) -> None:
         self._store = store
         self._enqueue = enqueue
         self._clock = clock
-        self._last_served = last_served
         self._locks: dict[int, asyncio.Lock] = {}
 
     async def settings(self, guild_id: int) -> ServerSettings:
@@ -100,7 +95,7 @@ class AdmissionDesk:
         now = self._clock()
         jobs = await self._store.guild_jobs(guild_id, since=now - DAY)
         fronts = await self._store.front_requests()
-        rows = queue_rows(jobs, viewer_id, now, self._last_served(), fronts)
+        rows = queue_rows(jobs, viewer_id, now, await self._store.last_served(), fronts)
         history = job_history(jobs, viewer_id, now)
         usage = member_usage(
             await self.settings(guild_id),

@@ -103,6 +103,8 @@ class Cancellation:
         written = await self._writer.apply(job_id, _cancel_here(by_user_id))
         if written.before is None:
             return CancelResult.NOT_FOUND
+        if written.held_by is not None:
+            return CancelResult.TRY_AGAIN  # another live process holds the job; nothing was changed
         if written.changed and written.before.state is JobState.QUEUED:
             self._on_released()
             return CancelResult.CANCELLED_LOCALLY

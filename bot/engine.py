@@ -4,12 +4,13 @@ each other. The Discord side hands it a store, a RunComfy client and a :class:`b
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.admission_desk import AdmissionDesk
 from bot.jobs import Job, JobState
+from bot.leases import LeaseKeeper
 from bot.moderation_actions import ModerationActions
 from bot.presenter import Presenter, ReplyPort
 from bot.scheduler import Scheduler
@@ -50,7 +51,9 @@ class JobEngine:
         writer: JobWriter | None = None,
         health: ServiceHealth | None = None,
         refresh_urls: UrlRefresher | None = None,
+        on_takeover: Callable[[int], None] = lambda _count: None,
     ) -> None:
+        """``on_takeover`` counts the jobs taken over from processes whose leases expired."""
         self.store = store
         self.writer = writer or JobWriter(store)
         self.health = health or ServiceHealth()
@@ -83,32 +86,53 @@ class JobEngine:
             per_server=pace.max_active_per_server,
             per_member=pace.max_active_per_member,
         )
-        self.admission = AdmissionDesk(
-            store, self.scheduler.enqueue, self.writer.clock, lambda: self.scheduler.last_served
-        )
+        self.admission = AdmissionDesk(store, self.scheduler.enqueue, self.writer.clock)
         self.moderation = ModerationActions(
             store, self.scheduler, self.writer.clock, on_queue_changed=self.writer.queue_changed
         )
+        self.leases = LeaseKeeper(
+            store, self.writer.lease, self.writer.clock, adopt=self._adopt, on_takeover=on_takeover
+        )
+        self._stop_listening: Callable[[], Awaitable[None]] | None = None
 
     def loops(self) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:
         """The engine's loops by name; each runs until :meth:`stop`."""
-        return {"scheduler": self.scheduler.run, "tracker": self.tracker.run, "presenter": self.presenter.run}
+        return {
+            "scheduler": self.scheduler.run,
+            "tracker": self.tracker.run,
+            "presenter": self.presenter.run,
+            "leases": self.leases.run,
+        }
 
     async def resume(self) -> list[Job]:
-        """Pick up every unfinished job where an earlier process left it; returns them."""
-        await self.scheduler.recover()
-        unfinished = await self.store.unfinished()
-        for job in unfinished:
-            if job.state.is_at_runcomfy:
-                self.tracker.track(job)
-            self.presenter.job_changed(job)
-        queued = sum(1 for job in unfinished if job.state is JobState.QUEUED)
-        log.info("resumed %d unfinished jobs (%d waiting in the queue)", len(unfinished), queued)
-        return unfinished
+        """Pick up every unfinished job no live process holds (this process's own from before a restart
+        included) where it was left, and start hearing other processes; returns the jobs resumed."""
+        adopted = await self.leases.adopt_at_start()
+        self._stop_listening = await self.store.listen(self._heard_from_another_process)
+        queued = sum(1 for job in adopted if job.state is JobState.QUEUED)
+        log.info("resumed %d unfinished jobs (%d waiting in the queue)", len(adopted), queued)
+        return adopted
+
+    async def _adopt(self, adopted: Sequence[Job]) -> None:
+        await self.scheduler.recover(adopted)
+        for job in adopted:
+            latest = await self.store.get(job.id) or job
+            if latest.state.is_at_runcomfy:
+                self.tracker.track(latest)
+            self.presenter.job_changed(latest)
+        self.scheduler.wake()
+
+    def _heard_from_another_process(self) -> None:
+        """Another process queued a job or freed a place: claim places again, and show new places."""
+        self.scheduler.wake()
+        self.writer.queue_changed()
 
     async def stop(self, grace_s: float = 30.0) -> None:
         """Stop taking jobs, let a submission in flight record its answer (up to ``grace_s``), then stop
         following and showing jobs."""
+        self.leases.stop()
+        if self._stop_listening is not None:
+            await self._stop_listening()
         await self.scheduler.stop(grace_s)
         await self.tracker.stop()
         await self.presenter.stop()

@@ -2,24 +2,27 @@
 
 The order is :func:`bot.moderation.turn_order.fair_order` (members take turns, moderators' "front" first);
 the limits are :func:`bot.moderation.turn_order.slots_to_fill` (global, per server, per member, and no job
-of a paused server). This module adds what the scheduler alone knows: jobs being sent right now.
+of a paused server). The claim runs across every process sharing the store (:meth:`JobStore.admit`): this
+module decides, from what the claim read, which jobs this process takes.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping
+from datetime import datetime
 
 from bot.jobs import Job
-from bot.moderation.turn_order import ActiveLimits, Member, member_of, slots_to_fill
+from bot.moderation.turn_order import ActiveLimits, fair_order, slots_to_fill
+from bot.store.base import AdmissionFacts
 
 
-def free_slots(*, max_active: int, active: int, launching: int, probing: bool) -> int:
-    """How many more jobs may be sent now: ``max_active`` at RunComfy at once, counting those being sent;
-    a single one while the service is being probed after a failure."""
-    free = max_active - active - launching
+def places_to_fill(*, max_active: int, in_use: int, probing: bool, launching_here: int) -> int:
+    """How many more jobs may be admitted: ``max_active`` places across every process, ``in_use`` of
+    them taken (admitted ones included); while the service is being probed, this process sends one."""
+    free = max_active - in_use
     if probing:
-        free = min(free, 1 - launching)
+        free = min(free, 1 - launching_here)
     return max(free, 0)
 
 
@@ -33,21 +36,25 @@ def server_places(ordered: Iterable[Job]) -> dict[str, int]:
     return places
 
 
-def next_to_submit(
-    ordered: Sequence[Job],
-    running: Iterable[Job],
-    limits: ActiveLimits,
+def admit(
+    facts: AdmissionFacts,
     *,
     free: int,
-    launching: Collection[str],
+    limits: ActiveLimits | None = None,
+    fronts: Mapping[str, datetime] | None = None,
+    held: Collection[str] = (),
 ) -> list[Job]:
-    """The jobs of ``ordered`` (a turn order) to send now: at most ``free``, none being sent or being
-    cancelled, none that would take its server or member over a limit. ``running`` are the jobs at
-    RunComfy or being sent, whose servers and members already use a slot."""
-    servers: Counter[int] = Counter()
-    members: Counter[Member] = Counter()
-    for job in running:
-        servers[job.guild_id] += 1
-        members[member_of(job)] += 1
-    ready = [job for job in ordered if job.id not in launching and job.cancel_requested_by is None]
-    return slots_to_fill(ready, limits.global_max - free, servers, members, limits)
+    """The jobs this process claims now. In turn order, leaving out jobs whose cancel was asked and jobs
+    ``held`` for a moderator's approval, the first ``free`` that take no server or member past ``limits``
+    (nor start in a paused server); of those, only the ones this process may take: a head job another live
+    process holds keeps its place for that process, so no process jumps the line with its own jobs."""
+    limits = limits if limits is not None else ActiveLimits(free)
+    ready = [
+        job
+        for job in fair_order(facts.waiting, facts.last_served, fronts)
+        if job.cancel_requested_by is None and job.id not in held
+    ]
+    chosen = slots_to_fill(
+        ready, limits.global_max - free, facts.in_use_by_guild, facts.in_use_by_member, limits
+    )
+    return [job for job in chosen if job.id in facts.claimable]

@@ -6,6 +6,8 @@ import logging
 import re
 from collections.abc import Iterable
 
+from bot.log_fields import LINE_FORMAT, JobIdFilter
+
 # Interaction and webhook tokens travel inside URL paths; discord.py logs those paths at DEBUG.
 _TOKEN_IN_PATH = re.compile(r"(/(?:webhooks|interactions)/\d+/)[A-Za-z0-9_.\-]{20,}")
 _BEARER = re.compile(r"\b(Bearer|Bot)\s+[A-Za-z0-9_.\-]{20,}")
@@ -46,8 +48,9 @@ class RedactingFilter(logging.Filter):
 def configure_logging(level: str, secrets: Iterable[str]) -> None:
     """One stderr handler for the whole process, with secrets masked on the handler itself."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(logging.Formatter(LINE_FORMAT))
     handler.addFilter(RedactingFilter(secrets))
+    handler.addFilter(JobIdFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -1,6 +1,9 @@
 """The bot's own queue: fills RunComfy's free places with queued jobs, in the order :mod:`bot.queue_policy`
 chooses, while :class:`bot.service_health.ServiceHealth` lets submissions out.
 
+Places are claimed in the store (:meth:`bot.store.JobStore.admit`), one claimer at a time across every
+process sharing it, so the global limit and the turn order hold however many processes run.
+
 Each job is sent by :class:`bot.submission.Submission`; cancels go through
 :class:`bot.cancellation.Cancellation` and a restart's leftovers through :func:`bot.recovery.recover`.
 """
@@ -8,16 +11,15 @@ Each job is sent by :class:`bot.submission.Submission`; cancels go through
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from datetime import datetime
-from types import MappingProxyType
+from collections.abc import Callable, Sequence
 
 from bot.cancellation import Cancellation, CancelResult
-from bot.jobs import ACTIVE_STATES, Job
-from bot.moderation.turn_order import ActiveLimits, Member, fair_order, member_of
-from bot.queue_policy import free_slots, next_to_submit, server_places
+from bot.jobs import Job
+from bot.moderation.turn_order import ActiveLimits, fair_order
+from bot.queue_policy import admit, places_to_fill, server_places
 from bot.recovery import recover
 from bot.services import JobServices
+from bot.store.base import AdmissionFacts
 from bot.submission import Submission, UrlRefresher
 from bot.tasks import TaskSet
 from bot.transitions import NewJob
@@ -66,18 +68,12 @@ class Scheduler:
         )
         self._submissions = TaskSet()
         self._launching: set[str] = set()
-        self._last_served: dict[Member, datetime] = {}
 
     async def enqueue(self, build: NewJob) -> Job:
         """Store ``build(job_id, now)`` in the queue under a freshly minted id."""
         stored = await self._writer.create(build)
         self.wake()
         return stored
-
-    @property
-    def last_served(self) -> Mapping[Member, datetime]:
-        """When each member's job last started (read-only), for listings in the scheduler's order."""
-        return MappingProxyType(self._last_served)
 
     async def cancel(self, job_id: str, by_user_id: int) -> CancelResult:
         return await self.cancellation.cancel(job_id, by_user_id)
@@ -102,16 +98,17 @@ class Scheduler:
 
     async def _turn_order(self, queued: list[Job]) -> list[Job]:
         fronts = await self._store.front_requests() if queued else {}
-        return fair_order(queued, self._last_served, fronts)
+        return fair_order(queued, await self._store.last_served(), fronts)
 
     async def _limits(self, queued: list[Job]) -> ActiveLimits:
         settings = await self._store.server_settings({job.guild_id for job in queued})
         paused = frozenset(guild for guild, kept in settings.items() if kept.paused)
         return ActiveLimits(self._max_active, self._per_server, self._per_member, paused)
 
-    async def recover(self) -> list[Job]:
-        """Resolve what an earlier process left half done (see :func:`bot.recovery.recover`)."""
-        return await recover(self._store, self._writer, self.cancellation)
+    async def recover(self, adopted: Sequence[Job]) -> list[Job]:
+        """Resolve what a process that stopped left half done in ``adopted`` (see
+        :func:`bot.recovery.recover`)."""
+        return await recover(adopted, self._writer, self.cancellation)
 
     async def run(self) -> None:
         await self.wake.run(self._pass)
@@ -138,26 +135,30 @@ class Scheduler:
         now = self._clock()
         if self.wake.stopped or not self._health.may_submit(now):
             return
-        active = await self._store.find_by_state(list(ACTIVE_STATES))
-        free = free_slots(
-            max_active=self._max_active,
-            active=len(active),
-            launching=len(self._launching),
-            probing=self._health.probing,
-        )
-        if free <= 0:
-            return
+        probing = self._health.probing
+        launching_here = len(self._launching)
         queued = await self._store.queued_jobs()
+        fronts = await self._store.front_requests() if queued else {}
         held = await self._awaiting_approval(queued)
-        ordered = [job for job in await self._turn_order(queued) if job.id not in held]
         limits = await self._limits(queued)
+
+        def rule(facts: AdmissionFacts) -> list[Job]:
+            free = places_to_fill(
+                max_active=self._max_active,
+                in_use=facts.in_use,
+                probing=probing,
+                launching_here=launching_here,
+            )
+            return admit(facts, free=free, limits=limits, fronts=fronts, held=held)
+
+        admitted = await self._store.admit(self._writer.lease.at(now), rule)
         if self.wake.stopped:
-            return  # stop() may have returned while the queue was read
-        running = [*active, *(job for job in queued if job.id in self._launching)]
-        chosen = next_to_submit(ordered, running, limits, free=free, launching=self._launching)
-        for job in chosen:
+            return  # stop() may have returned while the claim ran; the admitted jobs keep their places
+        to_send = [job for job in admitted if job.id not in self._launching]
+        if probing:
+            to_send = to_send[: max(1 - launching_here, 0)]
+        for job in to_send:
             self._launching.add(job.id)
-            self._last_served[member_of(job)] = now
             self._submissions.start(self._submit(job.id), name=f"submit-{job.id}")
 
     async def _submit(self, job_id: str) -> None:

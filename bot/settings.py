@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/animate-bot.sqlite3"
 
@@ -39,11 +39,40 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="LOG_LEVEL"
     )
+    # several processes sharing one PostgreSQL queue (see the README's "Several processes")
+    instance_id: str | None = Field(
+        default=None, min_length=1, max_length=200, validation_alias="ANIMATE_INSTANCE_ID"
+    )
+    lease_s: float = Field(default=30.0, ge=3, le=600, validation_alias="ANIMATE_LEASE_S")
+    shard_count: int | None = Field(default=None, ge=1, le=10_000, validation_alias="ANIMATE_SHARD_COUNT")
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = Field(
+        default=None, validation_alias="ANIMATE_SHARD_IDS"
+    )
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, validation_alias="ANIMATE_METRICS_PORT")
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _log_level_in_any_case(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _shards_consistent(self) -> Self:
+        if self.shard_ids is None:
+            return self
+        if self.shard_count is None:
+            raise ValueError("ANIMATE_SHARD_IDS needs ANIMATE_SHARD_COUNT")
+        if not self.shard_ids or any(not 0 <= shard < self.shard_count for shard in self.shard_ids):
+            raise ValueError("ANIMATE_SHARD_IDS must list shard numbers from 0 to ANIMATE_SHARD_COUNT - 1")
+        if len(set(self.shard_ids)) != len(self.shard_ids):
+            raise ValueError("ANIMATE_SHARD_IDS lists a shard twice")
+        return self
 
     @model_validator(mode="after")
     def _poll_bounds_ordered(self) -> Self:

@@ -248,8 +248,8 @@ class Tracker:
             follow = self._follows.get(job_id)
             if self._timings.learn(written.after, follow.queued_until if follow is not None else None):
                 self._bring_forward()
-        if written.job is None or not written.job.state.is_at_runcomfy:
-            self._follows.pop(job_id, None)
+        if written.job is None or not written.job.state.is_at_runcomfy or written.held_by is not None:
+            self._follows.pop(job_id, None)  # done, or another process holds it now
             if written.changed:
                 self._on_released()
         return written.changed

@@ -3,8 +3,11 @@
 A change is a pure :data:`Transition` (the job as stored now and the time → the job to save, or None to leave
 it). The writer takes the job's lock, re-reads it, applies the transition, saves it against the version it
 read, then tells every listener. Nothing else in the core calls the store's ``create`` or ``save``, so
-whatever must happen at every change (an audit log, metrics, a lease check with several processes)
-attaches here.
+whatever must happen at every change (an audit log, metrics) attaches here.
+
+Every write carries this process's lease (:mod:`bot.leases`): a job another live process holds is not
+written (``Written.held_by`` names that process), and a write that lost a race with another process's write
+is re-read and its transition applied again (transitions are pure, so this is safe).
 """
 
 from __future__ import annotations
@@ -16,12 +19,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.jobs import Job, JobState, new_job_id, utcnow, without_spent_token
-from bot.store import JobExistsError, JobStore
+from bot.jobs import ACTIVE_STATES, Job, JobState, new_job_id, utcnow, without_spent_token
+from bot.leases import LeaseTerms, default_owner
+from bot.store import JobExistsError, JobStore, StaleJobError
+from bot.store.base import LeaseHeldError
 
 log = logging.getLogger(__name__)
 
 ID_ATTEMPTS = 5
+# A write that another process's write overtook is re-read and tried this many times in all.
+WRITE_ATTEMPTS = 4
 
 Transition = Callable[[Job, datetime], Job | None]
 """A pure change of a job: given the stored job and the time now, the job to save; None (or the same object)
@@ -50,6 +57,8 @@ class Written:
     """The job as stored when its lock was taken; None when there is no such job."""
     after: Job | None
     """The job as saved; None when the transition changed nothing."""
+    held_by: str | None = None
+    """The live process whose lease kept this one from writing the job; None when it was not."""
 
     @property
     def job(self) -> Job | None:
@@ -69,9 +78,12 @@ class JobWriter:
         clock: Clock = utcnow,
         listeners: Iterable[JobListener] = (),
         new_id: Callable[[], str] = new_job_id,
+        lease: LeaseTerms | None = None,
     ) -> None:
         self.clock = clock
         """The one clock of the core: every stamp on a job and every wait is measured with it."""
+        self.lease = lease or LeaseTerms(default_owner())
+        """The lease every write of this process takes or renews."""
         self._store = store
         self._listeners = list(listeners)
         self._new_id = new_id
@@ -84,28 +96,47 @@ class JobWriter:
         """Store ``build(job_id, now)`` under a freshly minted id (another one when an older job holds it)."""
         for _ in range(ID_ATTEMPTS - 1):
             try:
-                stored = await self._store.create(build(self._new_id(), self.clock()))
+                stored = await self._create(build)
                 break
             except JobExistsError as clash:
                 log.info("job id %s is taken; minting another", clash.job_id)
         else:
-            stored = await self._store.create(build(self._new_id(), self.clock()))
+            stored = await self._create(build)
         self._tell(None, stored, None)
+        await self._store.announce()
         return stored
+
+    async def _create(self, build: NewJob) -> Job:
+        now = self.clock()
+        return await self._store.create(build(self._new_id(), now), self.lease.at(now))
 
     async def apply(self, job_id: str, transition: Transition, *, by: JobListener | None = None) -> Written:
         """Change one job: lock, re-read, transition, save (refused if another writer saved first), tell.
 
         ``by`` is the listener making the change: it has the result and is not told of it again."""
         async with self._lock(job_id):
-            before = await self._store.get(job_id)
-            if before is None:
-                return Written(None, None)
-            wanted = transition(before, self.clock())
-            if wanted is None or wanted is before:
-                return Written(before, None)
-            after = await self._store.save(without_spent_token(wanted))
+            for attempt in range(1, WRITE_ATTEMPTS + 1):
+                before = await self._store.get(job_id)
+                if before is None:
+                    return Written(None, None)
+                now = self.clock()
+                wanted = transition(before, now)
+                if wanted is None or wanted is before:
+                    return Written(before, None)
+                try:
+                    after = await self._store.save(without_spent_token(wanted), self.lease.at(now))
+                    break
+                except LeaseHeldError as held:
+                    log.info("job %s: held by %s; not written here", job_id, held.owner)
+                    return Written(before, None, held_by=held.owner)
+                except StaleJobError:
+                    if attempt == WRITE_ATTEMPTS:
+                        raise
+                    log.info("job %s: another process wrote it meanwhile; applying again", job_id)
+        assert before is not None
         self._tell(before, after, by)
+        if _changes_places(before, after):
+            await self._store.announce()
         return Written(before, after)
 
     def queue_changed(self) -> None:
@@ -131,6 +162,12 @@ class JobWriter:
                 listener.job_changed(after)
         if _moves_through_queue(before, after):
             self.queue_changed()
+
+
+def _changes_places(before: Job, after: Job) -> bool:
+    """Other processes should look at the queue again: a job left it, or a place at RunComfy freed."""
+    left_active = before.state in ACTIVE_STATES and after.state not in ACTIVE_STATES
+    return left_active or _moves_through_queue(before, after)
 
 
 def _moves_through_queue(before: Job | None, after: Job) -> bool:

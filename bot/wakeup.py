@@ -30,5 +30,8 @@ class Wakeup:
             sleep_s = await one_pass()
             if self.stopped:
                 return
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel that arrives as
+            # the event is set, and the loop would then outlive its task's cancellation.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._event.wait(), timeout=sleep_s)
+                async with asyncio.timeout(sleep_s):
+                    await self._event.wait()

@@ -13,6 +13,7 @@ import logging
 import os
 import random
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from types import TracebackType
@@ -61,6 +62,8 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 log = logging.getLogger("client")
 
 Sleep = Callable[[float], Awaitable[None]]
+CallObserver = Callable[[str, str, float, BaseException | None], None]
+"""Told of each HTTP call: method, path, seconds, and the error it raised (None when it answered)."""
 
 
 def check_request_id(request_id: object) -> str:
@@ -97,7 +100,9 @@ class RunComfyClient:
         backoff_cap_s: float = 20,
         sleep: Sleep = asyncio.sleep,
         rand: Callable[[], float] = random.random,
+        observe: CallObserver | None = None,
     ) -> None:
+        """``observe`` hears of every HTTP call: method, path, seconds taken, and the error it raised."""
         token = token if token is not None else os.environ.get(TOKEN_ENV)
         if not token or not token.strip():
             raise MissingTokenError(f"no RunComfy API token: set {TOKEN_ENV}")
@@ -117,6 +122,7 @@ class RunComfyClient:
         self.backoff_cap_s = backoff_cap_s
         self._sleep = sleep
         self._rand = rand
+        self._observe = observe
 
     def __repr__(self) -> str:
         return f"RunComfyClient(base_url={self.base_url!r}, timeout_s={self.timeout_s})"
@@ -244,8 +250,20 @@ class RunComfyClient:
             before_sleep=self._log_retry,
             reraise=True,
         )
-        result: dict[str, Any] = await retrying(self._send_once, method, path, payload)
+        result: dict[str, Any] = await retrying(self._send_observed, method, path, payload)
         return result
+
+    async def _send_observed(self, method: str, path: str, payload: dict[str, Any] | None) -> dict[str, Any]:
+        if self._observe is None:
+            return await self._send_once(method, path, payload)
+        started = time.monotonic()
+        try:
+            answer = await self._send_once(method, path, payload)
+        except Exception as exc:
+            self._observe(method, path, time.monotonic() - started, exc)
+            raise
+        self._observe(method, path, time.monotonic() - started, None)
+        return answer
 
     def _wait_before_retry(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None

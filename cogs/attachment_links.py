@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from discord.ext import commands
+import discord
 from discord.http import Route
 
 
-async def refresh_attachment_urls(bot: commands.Bot, urls: list[str]) -> dict[str, str]:
+async def refresh_attachment_urls(bot: discord.Client, urls: list[str]) -> dict[str, str]:
     """Fresh links for ``urls``, keyed by the original; a URL Discord did not renew is left out."""
     answer: Any = await bot.http.request(
         Route("POST", "/attachments/refresh-urls"), json={"attachment_urls": urls}

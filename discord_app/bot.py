@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 import aiohttp
 import discord
 from discord.ext import commands
 
 from bot.engine import EnginePace, JobEngine
+from bot.leases import LeaseTerms, default_owner
+from bot.metrics import BotMetrics
 from bot.settings import Settings
 from bot.store import JobStore
 from bot.transitions import JobWriter
@@ -26,9 +29,31 @@ log = logging.getLogger(__name__)
 EXTENSIONS = ("cogs.help", "cogs.animate", "cogs.queue", "cogs.mod")
 
 
+def lease_terms(settings: Settings) -> LeaseTerms:
+    """This process's lease: its configured name, or one made of the host and its shards."""
+    shards = list(settings.shard_ids) if settings.shard_ids is not None else None
+    owner = settings.instance_id or default_owner(shards)
+    return LeaseTerms(owner, timedelta(seconds=settings.lease_s))
+
+
+def shard_options(settings: Settings) -> dict[str, object]:
+    """discord.py's own sharding: the shards in all and this process's share (all of them when unset)."""
+    options: dict[str, object] = {}
+    if settings.shard_count is not None:
+        options["shard_count"] = settings.shard_count
+    if settings.shard_ids is not None:
+        options["shard_ids"] = list(settings.shard_ids)
+    return options
+
+
 class AnimateBot(commands.Bot):
     def __init__(
-        self, settings: Settings, store: JobStore, api: RunComfyClient, http: aiohttp.ClientSession
+        self,
+        settings: Settings,
+        store: JobStore,
+        api: RunComfyClient,
+        http: aiohttp.ClientSession,
+        metrics: BotMetrics | None = None,
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
@@ -39,12 +64,14 @@ class AnimateBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             # A reply Discord refuses for long is tried again later by the presenter, not waited out here.
             max_ratelimit_timeout=MAX_RATELIMIT_WAIT_S,
+            **shard_options(settings),  # type: ignore[arg-type]
         )
         self.settings = settings
         self.store = store
         self.api = api
         self.http_session = http
-        writer = JobWriter(store)
+        self.metrics = metrics or BotMetrics()
+        writer = JobWriter(store, lease=lease_terms(settings), listeners=[self.metrics])
         pace = EnginePace(
             max_active=settings.max_active,
             poll_min_s=settings.poll_min_s,
@@ -62,11 +89,16 @@ class AnimateBot(commands.Bot):
             pace,
             writer=writer,
             refresh_urls=lambda urls: refresh_attachment_urls(self, urls),
+            on_takeover=self.metrics.took_over,
         )
         self._engine: list[asyncio.Task[None]] = []
         self._close_task: asyncio.Task[None] | None = None
         self.engine_failure: BaseException | None = None
         """Set when a loop of the engine died; the process then exits with a failure code."""
+
+    def engine_alive(self) -> bool:
+        """The engine's loops run (for ``/healthz``)."""
+        return bool(self._engine) and self.engine_failure is None and self._close_task is None
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CommandTranslator())
@@ -110,3 +142,19 @@ class AnimateBot(commands.Bot):
             await self.replies.close()
         finally:
             await super().close()
+
+
+class ShardedAnimateBot(AnimateBot, commands.AutoShardedBot):
+    """The same bot on discord.py's own sharding, running the shards the settings name."""
+
+
+def create_bot(
+    settings: Settings,
+    store: JobStore,
+    api: RunComfyClient,
+    http: aiohttp.ClientSession,
+    metrics: BotMetrics | None = None,
+) -> AnimateBot:
+    """The bot for these settings: sharded when ``ANIMATE_SHARD_COUNT`` is set."""
+    kind = AnimateBot if settings.shard_count is None else ShardedAnimateBot
+    return kind(settings, store, api, http, metrics)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from bot.jobs import Job, JobState
 from bot.moderation.audit import AuditEntry
 from bot.moderation.server_settings import ServerSettings
+from bot.moderation.turn_order import Member
 
 
 class StaleJobError(RuntimeError):
@@ -28,16 +30,85 @@ class JobExistsError(ValueError):
         self.job_id = job_id
 
 
+class LeaseHeldError(StaleJobError):
+    """The job is leased to another process whose lease has not expired: only that process may write it."""
+
+    def __init__(self, job_id: str, version: int, owner: str) -> None:
+        super().__init__(job_id, version)
+        self.owner = owner
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """What a write or claim by ``owner`` at ``now`` holds: the job is this owner's until ``expires_at``."""
+
+    owner: str
+    now: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionFacts:
+    """What the admission claim read, inside its serialised transaction."""
+
+    waiting: Sequence[Job]
+    """Queued jobs not yet admitted, oldest first."""
+    claimable: frozenset[str]
+    """Ids among ``waiting`` the claimer may take: its own, or with an expired lease."""
+    in_use: int
+    """Places taken across every process: jobs at or being sent to RunComfy, and admitted ones."""
+    last_served: Mapping[Member, datetime]
+    in_use_by_guild: Mapping[int, int] = field(default_factory=dict)
+    """``in_use`` by server, for per-server limits."""
+    in_use_by_member: Mapping[Member, int] = field(default_factory=dict)
+    """``in_use`` by member, for per-member limits."""
+
+
+AdmissionRule = Callable[[AdmissionFacts], Sequence[Job]]
+"""Pure: the jobs to admit now, given what the claim read."""
+
+Notice = Callable[[], None]
+
+
 class JobStore(Protocol):
-    async def create(self, job: Job) -> Job:
-        """Store a new job; returns it with the stored version (1). Raises :class:`JobExistsError` when
-        the id is taken."""
+    async def create(self, job: Job, lease: Lease | None = None) -> Job:
+        """Store a new job (leased to ``lease.owner`` when given); returns it with the stored version (1).
+        Raises :class:`JobExistsError` when the id is taken."""
 
     async def get(self, job_id: str) -> Job | None: ...
 
-    async def save(self, job: Job) -> Job:
+    async def save(self, job: Job, lease: Lease | None = None) -> Job:
         """Write ``job`` if the stored version still equals ``job.version``; returns it with the new
-        version. Raises :class:`StaleJobError` otherwise, so two writers never overwrite each other."""
+        version. Raises :class:`StaleJobError` otherwise, so two writers never overwrite each other.
+
+        With ``lease``, the write also needs the job unleased, leased to ``lease.owner`` or expired
+        (:class:`LeaseHeldError` otherwise) and renews the lease, or drops it once the job is done."""
+
+    async def admit(self, lease: Lease, rule: AdmissionRule) -> list[Job]:
+        """Claim places for the jobs ``rule`` picks, one claimer at a time across every process; returns
+        every admitted, still queued job ``lease.owner`` holds (newly or earlier admitted)."""
+
+    async def last_served(self) -> dict[Member, datetime]:
+        """When each member with a queued job last had one admitted."""
+
+    async def renew_leases(self, lease: Lease) -> int:
+        """Extend every lease ``lease.owner`` holds to ``lease.expires_at``; returns how many."""
+
+    async def adopt(self, lease: Lease, *, at_start: bool) -> list[tuple[Job, str | None]]:
+        """Take the lease of every unfinished job whose lease expired (and, ``at_start``, of those
+        unleased or held by an earlier life of ``lease.owner``); returns each with its previous owner."""
+
+    async def next_lease_expiry(self, owner: str) -> datetime | None:
+        """The earliest expiry among unfinished jobs leased to someone else."""
+
+    async def tally(self) -> tuple[dict[JobState, int], dict[int, int]]:
+        """Jobs by state, and queued jobs by guild."""
+
+    async def announce(self) -> None:
+        """Tell every other process sharing the store that the queue or its places changed."""
+
+    async def listen(self, notice: Notice) -> Callable[[], Awaitable[None]]:
+        """Call ``notice`` when another process announces; returns how to stop listening."""
 
     async def find_by_state(self, states: Sequence[JobState]) -> list[Job]:
         """Jobs in any of ``states``, oldest first."""

@@ -7,14 +7,17 @@ it was read at, so two writers (tasks or processes) never silently overwrite eac
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
+import asyncpg  # type: ignore[import-untyped]
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
@@ -23,6 +26,7 @@ from sqlalchemy import (
     RowMapping,
     Select,
     Table,
+    and_,
     bindparam,
     delete,
     event,
@@ -32,6 +36,8 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -41,10 +47,20 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, Operationa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from bot.jobs import TERMINAL_STATES, Job, JobState
+from bot.jobs import ACTIVE_STATES, TERMINAL_STATES, Job, JobState
 from bot.moderation.audit import AuditEntry, ModAction, TargetKind
 from bot.moderation.server_settings import ServerSettings
-from bot.store.base import JobExistsError, JobStore, StaleJobError
+from bot.moderation.turn_order import Member
+from bot.store.base import (
+    AdmissionFacts,
+    AdmissionRule,
+    JobExistsError,
+    JobStore,
+    Lease,
+    LeaseHeldError,
+    Notice,
+    StaleJobError,
+)
 from bot.store.tables import (
     approved_jobs,
     audit_log,
@@ -52,6 +68,7 @@ from bot.store.tables import (
     job_to_row,
     jobs,
     member_blocks,
+    member_turns,
     meta,
     row_to_job,
     server_settings,
@@ -72,6 +89,10 @@ MIGRATION_LOCK_KEY: Final = 0x616E696D6174655F  # "animate_"
 ROW_LOGGING_LOGGERS: Final = ("sqlalchemy.engine.Engine", "aiosqlite")
 # Execution option naming the statement that opens a SQLite transaction (see _enable_sqlite_transactions).
 SQLITE_BEGIN_OPTION: Final = "animate_sqlite_begin"
+# pg_advisory_xact_lock key that serialises admission claims of every process sharing one database.
+ADMISSION_LOCK_KEY: Final = 0x616E696D61746531  # "animate1"
+# LISTEN/NOTIFY channel on which a process tells the others that the queue or its places changed.
+NOTIFY_CHANNEL: Final = "animate_jobs"
 
 
 class StoreUnavailableError(RuntimeError):
@@ -246,11 +267,12 @@ class SqlJobStore:
     def __repr__(self) -> str:
         return f"SqlJobStore({self._engine.url.render_as_string(hide_password=True)})"
 
-    async def create(self, job: Job) -> Job:
+    async def create(self, job: Job, lease: Lease | None = None) -> Job:
         stored = dataclasses.replace(job, version=1)
+        row = job_to_row(stored) | (_lease_columns(stored, lease) if lease is not None else {})
         try:
             async with self._engine.begin() as connection:
-                await connection.execute(_INSERT_JOB, job_to_row(stored))
+                await connection.execute(_INSERT_JOB, row)
         except IntegrityError:
             if await self.get(job.id) is not None:
                 raise JobExistsError(job.id) from None
@@ -261,17 +283,179 @@ class SqlJobStore:
         found = await self._select_jobs(_GET_JOB, {"job_id": job_id})
         return found[0] if found else None
 
-    async def save(self, job: Job) -> Job:
+    async def save(self, job: Job, lease: Lease | None = None) -> Job:
         stored = dataclasses.replace(job, version=job.version + 1)
         values = job_to_row(stored)
         del values["id"]
-        values["where_id"] = job.id
-        values["where_version"] = job.version
+        if job.state is not JobState.QUEUED:
+            values["admitted_at"] = None
+        statement = update(jobs).where(jobs.c.id == job.id, jobs.c.version == job.version)
+        if lease is not None:
+            values |= _lease_columns(stored, lease)
+            statement = statement.where(_claimable_by(lease))
         async with self._engine.begin() as connection:
-            result = await connection.execute(_SAVE_JOB, values)
+            result = await connection.execute(statement.values(values))
         if result.rowcount != 1:
-            raise StaleJobError(job.id, job.version)
+            raise await self._why_refused(job, lease)
         return stored
+
+    async def _why_refused(self, job: Job, lease: Lease | None) -> StaleJobError:
+        if lease is not None:
+            held_by = select(jobs.c.lease_owner).where(jobs.c.id == job.id, ~_claimable_by(lease))
+            async with self._engine.connect() as connection:
+                owner = (await connection.execute(held_by)).scalar_one_or_none()
+            if owner is not None:
+                return LeaseHeldError(job.id, job.version, str(owner))
+        return StaleJobError(job.id, job.version)
+
+    async def admit(self, lease: Lease, rule: AdmissionRule) -> list[Job]:
+        async with self._serialised() as connection:
+            waiting_rows = (
+                await connection.execute(
+                    _oldest_first(select(jobs).where(_is_queued(), jobs.c.admitted_at.is_(None)))
+                )
+            ).mappings()
+            waiting: list[Job] = []
+            claimable: set[str] = set()
+            for row in waiting_rows:
+                job = row_to_job(row)
+                waiting.append(job)
+                if _may_claim(row["lease_owner"], row["lease_expires_at"], lease):
+                    claimable.add(job.id)
+            by_member = (
+                select(jobs.c.guild_id, jobs.c.user_id, func.count())
+                .where(_holds_a_place())
+                .group_by(jobs.c.guild_id, jobs.c.user_id)
+            )
+            in_use_by_member = {
+                (int(g), int(u)): int(n) for g, u, n in (await connection.execute(by_member)).all()
+            }
+            in_use_by_guild: Counter[int] = Counter()
+            for (guild_id, _), count in in_use_by_member.items():
+                in_use_by_guild[guild_id] += count
+            served = await _last_served(connection, {(job.guild_id, job.user_id) for job in waiting})
+            facts = AdmissionFacts(
+                waiting,
+                frozenset(claimable),
+                sum(in_use_by_member.values()),
+                served,
+                dict(in_use_by_guild),
+                in_use_by_member,
+            )
+            chosen = [job for job in rule(facts) if job.id in claimable]
+            if chosen:
+                await connection.execute(
+                    update(jobs)
+                    .where(jobs.c.id.in_([job.id for job in chosen]))
+                    .values(admitted_at=lease.now, lease_owner=lease.owner, lease_expires_at=lease.expires_at)
+                )
+                for member in dict.fromkeys((job.guild_id, job.user_id) for job in chosen):
+                    await connection.execute(_upsert_turn(connection, member, lease.now))
+        mine = and_(_is_queued(), jobs.c.admitted_at.is_not(None), jobs.c.lease_owner == lease.owner)
+        return await self._select_jobs(_oldest_first(select(jobs).where(mine)))
+
+    async def last_served(self) -> dict[Member, datetime]:
+        async with self._engine.connect() as connection:
+            members = (
+                await connection.execute(
+                    select(jobs.c.guild_id, jobs.c.user_id).where(_is_queued()).distinct()
+                )
+            ).all()
+            return await _last_served(connection, {(row.guild_id, row.user_id) for row in members})
+
+    async def renew_leases(self, lease: Lease) -> int:
+        statement = (
+            update(jobs)
+            .where(jobs.c.lease_owner == lease.owner, _unfinished())
+            .values(lease_expires_at=lease.expires_at)
+        )
+        async with self._engine.begin() as connection:
+            return int((await connection.execute(statement)).rowcount)
+
+    async def adopt(self, lease: Lease, *, at_start: bool) -> list[tuple[Job, str | None]]:
+        takeable = jobs.c.lease_expires_at <= lease.now
+        if at_start:
+            takeable = or_(takeable, jobs.c.lease_owner.is_(None), jobs.c.lease_owner == lease.owner)
+        async with self._serialised() as connection:
+            rows = (
+                await connection.execute(_oldest_first(select(jobs).where(_unfinished(), takeable)))
+            ).mappings()
+            found = [(row_to_job(row), row["lease_owner"]) for row in rows]
+            if found:
+                await connection.execute(
+                    update(jobs)
+                    .where(jobs.c.id.in_([job.id for job, _ in found]))
+                    .values(lease_owner=lease.owner, lease_expires_at=lease.expires_at)
+                )
+        return found
+
+    async def next_lease_expiry(self, owner: str) -> datetime | None:
+        statement = select(func.min(jobs.c.lease_expires_at)).where(
+            _unfinished(), jobs.c.lease_owner.is_not(None), jobs.c.lease_owner != owner
+        )
+        async with self._engine.connect() as connection:
+            earliest: datetime | None = (await connection.execute(statement)).scalar_one()
+        return earliest
+
+    async def tally(self) -> tuple[dict[JobState, int], dict[int, int]]:
+        by_state = select(jobs.c.state, func.count()).group_by(jobs.c.state)
+        by_guild = select(jobs.c.guild_id, func.count()).where(_is_queued()).group_by(jobs.c.guild_id)
+        async with self._engine.connect() as connection:
+            states = {
+                JobState(state): int(count) for state, count in (await connection.execute(by_state)).all()
+            }
+            guilds = {int(guild): int(count) for guild, count in (await connection.execute(by_guild)).all()}
+        return states, guilds
+
+    async def announce(self) -> None:
+        if self._engine.dialect.name != "postgresql":
+            return  # one process per SQLite file: the in-process wake-ups suffice
+        async with self._engine.begin() as connection:
+            await connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+
+    async def listen(self, notice: Notice) -> Callable[[], Awaitable[None]]:
+        if self._engine.dialect.name != "postgresql":
+
+            async def nothing_to_stop() -> None:
+                return None
+
+            return nothing_to_stop
+        # A connection of its own, outside the pool: it stays open, listening, while the bot runs.
+        dsn = self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        connection = await asyncpg.connect(dsn, timeout=POSTGRES_CONNECT_TIMEOUT_S)
+
+        def heard(*_args: object) -> None:
+            notice()
+
+        await connection.add_listener(NOTIFY_CHANNEL, heard)
+
+        async def stop() -> None:
+            await connection.close(timeout=POSTGRES_CONNECT_TIMEOUT_S)
+
+        return stop
+
+    @contextlib.asynccontextmanager
+    async def _atomic(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction around several statements: on SQLite the store sends no BEGIN around one."""
+        async with self._engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                await connection.execution_options(**{SQLITE_BEGIN_OPTION: "BEGIN"})
+            async with connection.begin():
+                yield connection
+
+    @contextlib.asynccontextmanager
+    async def _serialised(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that no other claimer (task or process) runs beside: an advisory lock on
+        PostgreSQL, the database's write lock taken at BEGIN on SQLite."""
+        async with self._engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                await connection.execution_options(**{SQLITE_BEGIN_OPTION: "BEGIN IMMEDIATE"})
+            async with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    await connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADMISSION_LOCK_KEY}
+                    )
+                yield connection
 
     async def find_by_state(self, states: Sequence[JobState]) -> list[Job]:
         if not states:
@@ -290,7 +474,7 @@ class SqlJobStore:
         return await self._select_jobs(_FOR_USER, parameters)
 
     async def unfinished(self) -> list[Job]:
-        return await self._select_jobs(_UNFINISHED)
+        return await self._select_jobs(_oldest_first(select(jobs).where(_unfinished())))
 
     async def count_in_states(self, states: Sequence[JobState]) -> int:
         if not states:
@@ -314,7 +498,7 @@ class SqlJobStore:
 
     async def save_server_settings(self, guild_id: int, settings: ServerSettings, entry: AuditEntry) -> None:
         values = {"settings": json.dumps(settings.to_dict()), "updated_at": entry.at}
-        async with self._engine.begin() as connection:
+        async with self._atomic() as connection:
             await connection.execute(_upsert(connection, server_settings, {"guild_id": guild_id}, values))
             await connection.execute(insert(audit_log).values(_entry_to_row(entry)))
 
@@ -328,7 +512,7 @@ class SqlJobStore:
 
     async def block_member(self, guild_id: int, user_id: int, until: datetime, entry: AuditEntry) -> None:
         key = {"guild_id": guild_id, "user_id": user_id}
-        async with self._engine.begin() as connection:
+        async with self._atomic() as connection:
             await connection.execute(_upsert(connection, member_blocks, key, {"blocked_until": until}))
             await connection.execute(insert(audit_log).values(_entry_to_row(entry)))
 
@@ -336,7 +520,7 @@ class SqlJobStore:
         statement = delete(member_blocks).where(
             member_blocks.c.guild_id == guild_id, member_blocks.c.user_id == user_id
         )
-        async with self._engine.begin() as connection:
+        async with self._atomic() as connection:
             if (await connection.execute(statement)).rowcount != 1:
                 return False
             await connection.execute(insert(audit_log).values(_entry_to_row(entry)))
@@ -354,13 +538,13 @@ class SqlJobStore:
 
     async def request_front(self, job_id: str, guild_id: int, entry: AuditEntry) -> None:
         values = {"guild_id": guild_id, "requested_at": entry.at}
-        async with self._engine.begin() as connection:
+        async with self._atomic() as connection:
             await connection.execute(_upsert(connection, front_requests, {"job_id": job_id}, values))
             await connection.execute(insert(audit_log).values(_entry_to_row(entry)))
 
     async def approve_job(self, job_id: str, guild_id: int, entry: AuditEntry) -> None:
         values = {"guild_id": guild_id, "approved_at": entry.at}
-        async with self._engine.begin() as connection:
+        async with self._atomic() as connection:
             await connection.execute(_upsert(connection, approved_jobs, {"job_id": job_id}, values))
             await connection.execute(insert(audit_log).values(_entry_to_row(entry)))
 
@@ -405,6 +589,68 @@ class SqlJobStore:
         async with self._engine.connect() as connection:
             result = await connection.execute(statement, parameters)
             return [row_to_job(row) for row in result.mappings()]
+
+
+def _is_queued() -> ColumnElement[bool]:
+    return jobs.c.state == JobState.QUEUED.value
+
+
+def _unfinished() -> ColumnElement[bool]:
+    """Something is left to do: not terminal, or terminal with its reply not final yet."""
+    return or_(~_in_states(list(TERMINAL_STATES)), jobs.c.reply_final.is_(false()))
+
+
+def _holds_a_place() -> ColumnElement[bool]:
+    """The job takes one of the places the global limit counts, whichever process holds it."""
+    return or_(_in_states(list(ACTIVE_STATES)), and_(_is_queued(), jobs.c.admitted_at.is_not(None)))
+
+
+def _claimable_by(lease: Lease | None) -> ColumnElement[bool]:
+    if lease is None:
+        return true()
+    return or_(
+        jobs.c.lease_owner.is_(None),
+        jobs.c.lease_owner == lease.owner,
+        jobs.c.lease_expires_at <= lease.now,
+    )
+
+
+def _may_claim(owner: str | None, expires_at: datetime | None, lease: Lease) -> bool:
+    """Admission takes only jobs the claimer holds or whose lease ran out; an unleased job (one written
+    outside the write path, or left from before leases) is adopted first, when a process starts."""
+    return owner == lease.owner or (expires_at is not None and expires_at <= lease.now)
+
+
+def _lease_columns(job: Job, lease: Lease) -> dict[str, Any]:
+    """The lease a write by ``lease.owner`` leaves: held while something is left to do, then dropped."""
+    if job.state.is_terminal and job.reply_final:
+        return {"lease_owner": None, "lease_expires_at": None}
+    return {"lease_owner": lease.owner, "lease_expires_at": lease.expires_at}
+
+
+async def _last_served(connection: AsyncConnection, members: set[Member]) -> dict[Member, datetime]:
+    if not members:
+        return {}
+    statement = select(member_turns).where(
+        tuple_(member_turns.c.guild_id, member_turns.c.user_id).in_(sorted(members))
+    )
+    rows = (await connection.execute(statement)).all()
+    return {(row.guild_id, row.user_id): row.served_at for row in rows}
+
+
+def _upsert_turn(connection: AsyncConnection, member: Member, served_at: datetime) -> Executable:
+    guild_id, user_id = member
+    values = {"guild_id": guild_id, "user_id": user_id, "served_at": served_at}
+    keys = [member_turns.c.guild_id, member_turns.c.user_id]
+    if connection.dialect.name == "postgresql":
+        on_postgresql = postgresql_insert(member_turns).values(values)
+        return on_postgresql.on_conflict_do_update(
+            index_elements=keys, set_={"served_at": on_postgresql.excluded.served_at}
+        )
+    on_sqlite = sqlite_insert(member_turns).values(values)
+    return on_sqlite.on_conflict_do_update(
+        index_elements=keys, set_={"served_at": on_sqlite.excluded.served_at}
+    )
 
 
 def _in_states(states: Sequence[JobState]) -> ColumnElement[bool]:

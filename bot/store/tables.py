@@ -114,9 +114,20 @@ jobs = Table(
     # which process works on the job, for several processes sharing one PostgreSQL queue
     Column("lease_owner", String(255), nullable=True),
     Column("lease_expires_at", UtcDateTime, nullable=True),
+    # set while a queued job holds one of the places the admission claim hands out
+    Column("admitted_at", UtcDateTime, nullable=True),
     Index(None, "state"),
     Index(None, "guild_id", "state", "created_at"),
     Index(None, "guild_id", "user_id", "state"),
+    Index(None, "lease_owner"),
+)
+
+member_turns = Table(
+    "member_turns",
+    metadata,
+    Column("guild_id", BigInteger, primary_key=True),
+    Column("user_id", BigInteger, primary_key=True),
+    Column("served_at", UtcDateTime, nullable=False),
 )
 
 meta = Table(

@@ -31,7 +31,7 @@ def desk_for(store: JobStore) -> tuple[AdmissionDesk, JobWriter]:
         await asyncio.sleep(0)  # let the other request run up to the lock
         return await writer.create(new_job)
 
-    return AdmissionDesk(store, enqueue, writer.clock, lambda: {}), writer
+    return AdmissionDesk(store, enqueue, writer.clock), writer
 
 
 async def settle(store: JobStore, settings: ServerSettings) -> None:

@@ -9,6 +9,7 @@ from typing import cast
 from bot.access import Actor
 from bot.cancellation import Cancellation, CancelResult
 from bot.jobs import CancelPlace, Job, JobState
+from bot.leases import LeaseTerms
 from bot.store import JobStore
 from bot.transitions import JobWriter
 from client.api import RunComfyClient
@@ -148,3 +149,19 @@ async def test_runcomfy_refusing_a_cancel_marks_the_job_generating(tmp_path: Pat
         assert await engine.scheduler.cancel(job.id, by_user_id=7) is CancelResult.ALREADY_RUNNING
         assert len(engine.fake.requests_to("cancel")) == 1
         assert (await engine.stored(job.id)).state is JobState.IN_PROGRESS
+
+
+async def test_a_job_another_live_process_holds_is_left_alone_and_the_member_asked_to_retry(
+    store: JobStore,
+) -> None:
+    holder = JobWriter(store, lease=LeaseTerms("process-a"))
+    job = await stored_in(holder, JobState.QUEUED)
+    here, api = JobWriter(store, lease=LeaseTerms("process-b")), HeldCancel()
+    released: list[str] = []
+
+    result = await cancellation(store, here, api, released).cancel(job.id, 7)
+
+    assert result is CancelResult.TRY_AGAIN
+    assert (await store.get(job.id)) == job
+    assert api.calls == []
+    assert released == []

@@ -13,7 +13,7 @@ async def test_a_job_caught_mid_submission_by_a_restart_fails_without_resending(
     async with running_engine(tmp_path, start_loops=False) as engine:
         job = await engine.store.create(make_job())
         await engine.store.save(job.moved_to(JobState.SUBMITTING))
-        [resolved] = await engine.scheduler.recover()
+        [resolved] = await engine.scheduler.recover(await engine.store.unfinished())
         assert resolved.id == job.id
         assert resolved.failure_reason is FailureReason.SUBMISSION_INTERRUPTED
         assert engine.fake.requests == ()
@@ -34,7 +34,7 @@ async def test_a_promised_cancel_is_kept_after_a_restart(tmp_path: Path) -> None
             .moved_to(JobState.QUEUED)
             .with_changes(cancel_requested_by=2)
         )
-        await engine.scheduler.recover()
+        await engine.scheduler.recover(await engine.store.unfinished())
         await engine.wait_state(at_runcomfy.id, JobState.CANCELLED)
         await engine.wait_state(waiting.id, JobState.CANCELLED)
         assert (await engine.stored(at_runcomfy.id)).cancel_place is CancelPlace.RUNCOMFY

@@ -14,6 +14,7 @@ from bot.moderation.moderators import MANAGE_GUILD
 from bot.moderation_actions import Moderator
 from bot.scheduler import IDLE_CHECK_S
 from bot.store import JobStore, open_store
+from bot.store.base import AdmissionRule, Lease
 from client.fake import Fault
 from tests.bot.engine_harness import make_job, new_job, running_engine
 
@@ -33,7 +34,7 @@ async def test_at_most_max_active_jobs_reach_runcomfy_in_fair_order(tmp_path: Pa
 
 
 class QueueReadHeldBack:
-    """A store whose queue read returns what it saw, but only once the test lets it."""
+    """A store whose admission claim returns what it claimed, but only once the test lets it."""
 
     def __init__(self, inner: JobStore) -> None:
         self._inner = inner
@@ -43,8 +44,8 @@ class QueueReadHeldBack:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    async def queued_jobs(self, limit: int | None = None) -> list[Job]:
-        seen = await self._inner.queued_jobs(limit)
+    async def admit(self, lease: Lease, rule: AdmissionRule) -> list[Job]:
+        seen = await self._inner.admit(lease, rule)
         self.read_done.set()
         await self.release.wait()
         return seen

@@ -13,6 +13,7 @@ from bot import submission
 from bot.backoff import Backoff
 from bot.i18n import t
 from bot.jobs import FailureReason, Job, JobState
+from bot.store.base import Lease
 from client.fake import FakeConfig, Fault
 from tests.bot.engine_harness import make_job, new_job, running_engine
 
@@ -124,14 +125,14 @@ async def test_an_accepted_request_id_is_kept_however_long_the_store_refuses_it(
         refusing = True
         refused_often = asyncio.Event()
 
-        async def save(job: Job) -> Job:
+        async def save(job: Job, lease: Lease | None = None) -> Job:
             nonlocal refusals
             if job.request_id is not None and refusing:
                 refusals += 1
                 if refusals > 20:  # far more than any fixed number of tries
                     refused_often.set()
                 raise OSError("disk I/O error")
-            return await real_save(job)
+            return await real_save(job, lease)
 
         monkeypatch.setattr(store, "save", save)
         job = await engine.scheduler.enqueue(new_job())

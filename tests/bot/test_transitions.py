@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 from bot.jobs import FailureReason, Job, JobState
+from bot.leases import LeaseTerms
 from bot.store import JobStore
+from bot.store.base import Lease
 from bot.transitions import JobWriter
 from tests.bot.engine_harness import new_job, running_engine
 from tests.store.jobs_for_tests import minimal_job
@@ -165,3 +168,51 @@ async def test_the_interaction_token_is_forgotten_once_the_reply_is_final_and_no
     for ended in (final.after, stored):
         assert ended.reply.interaction_token == ""
         assert ended.reply.token_expires_at < NOW
+
+
+async def test_a_job_a_live_sibling_holds_is_not_written_nor_told(store: JobStore) -> None:
+    holder = JobWriter(store, clock=lambda: NOW, lease=LeaseTerms("process-a"))
+    created = await holder.create(built)
+    log: list[str] = []
+    other = JobWriter(store, clock=lambda: NOW, lease=LeaseTerms("process-b"), listeners=[Heard("b", log)])
+
+    written = await other.apply(created.id, lambda job, now: job.moved_to(JobState.SUBMITTING, at=now))
+
+    assert written.held_by == "process-a"
+    assert not written.changed
+    assert log == []
+    assert await store.get(created.id) == created
+
+
+class OvertakenOnce:
+    """A store on which another process writes the job just before this process's first save."""
+
+    def __init__(self, inner: JobStore) -> None:
+        self._inner = inner
+        self.overtaken = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def save(self, job: Job, lease: Lease | None = None) -> Job:
+        if not self.overtaken:
+            self.overtaken = True
+            stored = await self._inner.get(job.id)
+            assert stored is not None
+            await self._inner.save(stored.with_changes(at=NOW, cancel_requested_by=7), lease)
+        return await self._inner.save(job, lease)
+
+
+async def test_a_write_overtaken_by_another_process_is_applied_again_to_what_it_wrote(
+    store: JobStore,
+) -> None:
+    overtaken = OvertakenOnce(store)
+    writer = JobWriter(cast(JobStore, overtaken), clock=lambda: NOW)
+    created = await writer.create(built)
+
+    written = await writer.apply(created.id, lambda job, now: job.moved_to(JobState.SUBMITTING, at=now))
+
+    assert overtaken.overtaken
+    assert written.after is not None
+    assert (written.after.state, written.after.cancel_requested_by) == (JobState.SUBMITTING, 7)
+    assert await store.get(created.id) == written.after
