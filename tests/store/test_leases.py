@@ -17,6 +17,7 @@ from bot.queue_policy import admit, places_to_fill
 from bot.store import JobStore, open_store
 from bot.store.base import AdmissionFacts, LeaseHeldError
 from tests.store.jobs_for_tests import T0, minimal_job
+from tests.store.postgres_for_tests import fresh_postgres_database
 
 A = LeaseTerms("process-a")
 B = LeaseTerms("process-b")
@@ -186,13 +187,10 @@ async def test_a_heartbeat_keeps_only_its_own_leases_alive(store: JobStore) -> N
     assert await store.next_lease_expiry("process-c") == LATER - timedelta(seconds=5) + A.period
 
 
-async def test_an_announcement_wakes_a_sibling_listening_on_postgresql(
-    store: JobStore, database_url: str
-) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("one process per SQLite file: wake-ups stay in the process")
+async def test_an_announcement_wakes_a_sibling_listening_on_postgresql() -> None:
+    # PostgreSQL only: on SQLite (one process per file) wake-ups stay in the process.
     heard = asyncio.Event()
-    async with sibling(database_url) as other:
+    async with fresh_postgres_database() as url, sibling(url) as store, sibling(url) as other:
         stop_listening = await other.listen(heard.set)
         try:
             await store.announce()
