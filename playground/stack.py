@@ -70,7 +70,7 @@ class Stack:
     def _cast(self) -> dict[str, Member]:
         double = self.discord
         double.guild.name = "Playground"
-        mods = double.add_role("Moderator", Permissions(manage_messages=True).value)
+        mods = double.add_role("Moderator", Permissions(manage_messages=True, manage_guild=True).value)
         first, second, moderator = double.add_user("mina"), double.add_user("jun"), double.add_user("sora")
         return {
             "mina": Member("mina", first, (), moderator=False),

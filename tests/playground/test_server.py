@@ -95,7 +95,7 @@ async def test_a_command_runs_as_the_chosen_member_in_their_language_with_a_samp
     assert stack.discord.attachment_bytes(last) == ("mine.png", b"\x89PNG dropped")
 
 
-async def test_the_moderator_acts_with_manage_messages_and_members_without(
+async def test_the_moderator_acts_with_manage_messages_and_manage_server_and_members_without(
     stack: Stack, page: TestClient[Any, Any]
 ) -> None:
     register(stack, ANIMATE)
@@ -104,9 +104,9 @@ async def test_the_moderator_acts_with_manage_messages_and_members_without(
         form.add_field("sample:image", "sunset")
         assert (await page.post("/api/command", data=form)).status == 200
     mina, sora = stack.discord.world.interactions.values()
-    manage_messages = 1 << 13
-    assert not int(mina.payload["member"]["permissions"]) & manage_messages
-    assert int(sora.payload["member"]["permissions"]) & manage_messages
+    moderating = (1 << 13) | (1 << 5)  # Manage Messages (Cancel) and Manage Server (/mod)
+    assert not int(mina.payload["member"]["permissions"]) & moderating
+    assert int(sora.payload["member"]["permissions"]) & moderating == moderating
 
 
 async def test_a_subcommand_with_a_member_option_runs_as_registered(
