@@ -207,10 +207,11 @@ async def test_an_unleased_job_is_admitted_only_once_a_starting_process_adopted_
     assert [j.id for j in await store.admit(A.at(T0), global_limit(1))] == [unleased.id]
 
 
-async def test_the_claim_reads_the_places_taken_in_each_server_for_per_server_limits(store: JobStore) -> None:
-    for number, guild_id in enumerate((1, 1, 2)):
-        await store.create(minimal_job(f"job{number:05d}", guild_id=guild_id, user_id=number), A.at(T0))
-    await store.admit(A.at(T0), global_limit(3))
+async def test_the_claim_reads_the_places_taken_in_each_server_and_by_each_member(store: JobStore) -> None:
+    for number, (guild_id, user_id) in enumerate(((1, 7), (1, 7), (1, 8), (2, 7))):
+        await store.create(minimal_job(f"job{number:05d}", guild_id=guild_id, user_id=user_id), A.at(T0))
+    await store.admit(A.at(T0), global_limit(4))
 
     facts = await facts_seen(store)
-    assert (facts.in_use, dict(facts.in_use_by_guild)) == (3, {1: 2, 2: 1})
+    assert (facts.in_use, dict(facts.in_use_by_guild)) == (4, {1: 3, 2: 1})
+    assert dict(facts.in_use_by_member) == {(1, 7): 2, (1, 8): 1, (2, 7): 1}
