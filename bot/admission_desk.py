@@ -43,6 +43,8 @@ class Queued:
 
 
 Enqueue = Callable[[NewJob], Awaitable[Job]]
+NO_HISTORY = JobHistory(0, (), None, 0, ())
+"""What admission is given when no setting of the server looks at history."""
 
 
 class AdmissionDesk:
@@ -59,7 +61,13 @@ class AdmissionDesk:
         return job_history(await self._store.guild_jobs(guild_id, since=now - DAY), user_id, now)
 
     async def facts(self, request: MemberRequest, now: datetime) -> AdmissionFacts:
-        history = await self.history(request.guild_id, request.member_id, now)
+        settings = await self.settings(request.guild_id)
+        # Reading a busy server's recent jobs for every command is what a burst would pay for most.
+        history = (
+            await self.history(request.guild_id, request.member_id, now)
+            if settings.limits_by_history
+            else NO_HISTORY
+        )
         return AdmissionFacts(
             member_id=request.member_id,
             role_ids=request.role_ids,
@@ -67,7 +75,7 @@ class AdmissionDesk:
             prompt=request.prompt,
             resolution=request.resolution,
             duration=request.duration,
-            settings=await self.settings(request.guild_id),
+            settings=settings,
             now=now,
             blocked_until=await self._store.blocked_until(request.guild_id, request.member_id),
             unfinished_jobs=history.unfinished_jobs,

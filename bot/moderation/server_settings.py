@@ -157,6 +157,13 @@ class ServerSettings:
     paused: bool = False
     pause_reason: str | None = None
 
+    @property
+    def limits_by_history(self) -> bool:
+        """Whether admission needs the member's and the server's recent jobs: a cooldown, a cap on
+        unfinished or daily jobs, on the queue's length or on the daily budget is set."""
+        counted = (self.member_active, self.member_daily, self.queue_max, self.daily_budget)
+        return self.cooldown_s > 0 or any(limit is not None for limit in counted)
+
     def with_setting(self, name: str, value: object) -> Self:
         """A copy with one ``/mod settings`` option changed; raises :class:`SettingError` naming it."""
         match name:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from bot.admission_desk import AdmissionDesk, MemberRequest, Queued
 from bot.jobs import Job, JobState
@@ -85,3 +86,45 @@ async def test_the_queue_listing_marks_the_viewers_jobs_and_counts_their_usage(s
 
     assert [(row.position, row.own) for row in rows] == [(1, True), (2, False)]
     assert (usage.active, usage.today) == (1, 1)
+
+
+class CountingHistoryReads:
+    """A store that counts how often admission reads a server's recent jobs."""
+
+    def __init__(self, inner: JobStore) -> None:
+        self._inner = inner
+        self.history_reads = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def guild_jobs(self, guild_id: int, since: datetime) -> list[Job]:
+        self.history_reads += 1
+        jobs: list[Job] = await self._inner.guild_jobs(guild_id, since)
+        return jobs
+
+
+async def test_history_is_read_only_for_a_server_with_a_limit_that_counts_it(store: JobStore) -> None:
+    counting = CountingHistoryReads(store)
+    desk, _ = desk_for(cast(JobStore, counting))
+    assert isinstance(await desk.submit(REQUEST, build), Queued)
+    assert counting.history_reads == 0  # a server with no such limit pays nothing for a burst
+
+    await settle(store, ServerSettings(queue_max=1))
+    outcome = await desk.check(REQUEST)
+    assert counting.history_reads == 1
+    assert isinstance(outcome, Refused)
+    assert outcome.reason is RefusalReason.QUEUE_FULL
+
+
+def test_which_settings_count_history() -> None:
+    assert not ServerSettings().limits_by_history
+    assert not ServerSettings(approval=True, blocked_words=("x",), max_duration=5).limits_by_history
+    for limited in (
+        ServerSettings(member_active=1),
+        ServerSettings(member_daily=1),
+        ServerSettings(cooldown_s=1),
+        ServerSettings(queue_max=1),
+        ServerSettings(daily_budget=1),
+    ):
+        assert limited.limits_by_history
