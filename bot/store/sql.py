@@ -289,12 +289,16 @@ class SqlJobStore:
         del values["id"]
         if job.state is not JobState.QUEUED:
             values["admitted_at"] = None
-        statement = update(jobs).where(jobs.c.id == job.id, jobs.c.version == job.version)
+        values["where_id"] = job.id
+        values["where_version"] = job.version
+        statement = _SAVE_JOB
         if lease is not None:
             values |= _lease_columns(stored, lease)
-            statement = statement.where(_claimable_by(lease))
+            values["where_owner"] = lease.owner
+            values["where_now"] = lease.now
+            statement = _SAVE_LEASED_JOB
         async with self._engine.begin() as connection:
-            result = await connection.execute(statement.values(values))
+            result = await connection.execute(statement, values)
         if result.rowcount != 1:
             raise await self._why_refused(job, lease)
         return stored
@@ -671,6 +675,13 @@ _GET_JOB: Final = select(jobs).where(jobs.c.id == bindparam("job_id"))
 # The SET clause comes from the parameters named like columns; the WHERE ones must not share their names.
 _SAVE_JOB: Final = update(jobs).where(
     jobs.c.id == bindparam("where_id"), jobs.c.version == bindparam("where_version")
+)
+_SAVE_LEASED_JOB: Final = _SAVE_JOB.where(
+    or_(
+        jobs.c.lease_owner.is_(None),
+        jobs.c.lease_owner == bindparam("where_owner"),
+        jobs.c.lease_expires_at <= bindparam("where_now"),
+    )
 )
 _IN_STATES: Final = _oldest_first(select(jobs).where(jobs.c.state.in_(_STATES_PARAMETER)))
 _QUEUED: Final = _oldest_first(select(jobs).where(jobs.c.state == JobState.QUEUED.value))
