@@ -612,11 +612,12 @@ def _holds_a_place() -> ColumnElement[bool]:
 def _claimable_by(lease: Lease | None) -> ColumnElement[bool]:
     if lease is None:
         return true()
-    return or_(
-        jobs.c.lease_owner.is_(None),
-        jobs.c.lease_owner == lease.owner,
-        jobs.c.lease_expires_at <= lease.now,
-    )
+    return _claimable(lease.owner, lease.now)
+
+
+def _claimable(owner: Any, now: Any) -> ColumnElement[bool]:
+    """The job is unleased, held by ``owner``, or its lease ran out by ``now`` (values or bind parameters)."""
+    return or_(jobs.c.lease_owner.is_(None), jobs.c.lease_owner == owner, jobs.c.lease_expires_at <= now)
 
 
 def _may_claim(owner: str | None, expires_at: datetime | None, lease: Lease) -> bool:
@@ -676,13 +677,7 @@ _GET_JOB: Final = select(jobs).where(jobs.c.id == bindparam("job_id"))
 _SAVE_JOB: Final = update(jobs).where(
     jobs.c.id == bindparam("where_id"), jobs.c.version == bindparam("where_version")
 )
-_SAVE_LEASED_JOB: Final = _SAVE_JOB.where(
-    or_(
-        jobs.c.lease_owner.is_(None),
-        jobs.c.lease_owner == bindparam("where_owner"),
-        jobs.c.lease_expires_at <= bindparam("where_now"),
-    )
-)
+_SAVE_LEASED_JOB: Final = _SAVE_JOB.where(_claimable(bindparam("where_owner"), bindparam("where_now")))
 _IN_STATES: Final = _oldest_first(select(jobs).where(jobs.c.state.in_(_STATES_PARAMETER)))
 _QUEUED: Final = _oldest_first(select(jobs).where(jobs.c.state == JobState.QUEUED.value))
 _QUEUED_LIMITED: Final = _QUEUED.limit(bindparam("limit"))
