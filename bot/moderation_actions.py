@@ -55,6 +55,8 @@ class QueuePort(Protocol):
 
 
 SettingsChange = Callable[[ServerSettings], ServerSettings]
+MarkWaiting = Callable[[str, int, AuditEntry], Awaitable[None]]
+"""A store write that marks a waiting job (by id, in its server) together with its audit record."""
 
 
 class ModerationActions:
@@ -142,15 +144,7 @@ class ModerationActions:
 
     async def front(self, moderator: Moderator, job_id: str) -> AuditEntry | None:
         """Move a job waiting in this server's queue to its front; None when there is no such job."""
-        await self._check(moderator)
-        job = await self._waiting_job(moderator.guild_id, job_id)
-        if job is None:
-            return None
-        entry = self._entry(moderator, ModAction.FRONT, TargetKind.JOB, job.id)
-        await self._store.request_front(job.id, job.guild_id, entry)
-        self._tell(entry)
-        self._on_queue_changed()
-        return entry
+        return await self._mark_waiting(moderator, job_id, ModAction.FRONT, self._store.request_front)
 
     async def cancel(
         self, moderator: Moderator, job_id: str, reason: str | None
@@ -180,12 +174,19 @@ class ModerationActions:
 
     async def approve(self, moderator: Moderator, job_id: str) -> AuditEntry | None:
         """Let a waiting job of this server run; None when it is not waiting here."""
+        return await self._mark_waiting(moderator, job_id, ModAction.APPROVE, self._store.approve_job)
+
+    async def _mark_waiting(
+        self, moderator: Moderator, job_id: str, action: ModAction, write: MarkWaiting
+    ) -> AuditEntry | None:
+        """Store ``action`` on a job waiting in this server's queue through ``write``, with its record;
+        None when there is no such job. Either mark may change which job starts next."""
         await self._check(moderator)
         job = await self._waiting_job(moderator.guild_id, job_id)
         if job is None:
             return None
-        entry = self._entry(moderator, ModAction.APPROVE, TargetKind.JOB, job.id)
-        await self._store.approve_job(job.id, job.guild_id, entry)
+        entry = self._entry(moderator, action, TargetKind.JOB, job.id)
+        await write(job.id, job.guild_id, entry)
         self._tell(entry)
         self._queue.wake()
         self._on_queue_changed()
