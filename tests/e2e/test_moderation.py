@@ -163,10 +163,11 @@ async def test_a_block_refuses_only_that_member_until_lifted_and_survives_a_rest
     assert_clean(e2e)
 
 
+@pytest.mark.runcomfy_config(manual=True)  # the first job stays waiting at RunComfy, shown as such
 async def test_settings_survive_a_restart(e2e: EndToEnd) -> None:
     await mod(e2e, "settings", {"cooldown_s": 3600, "queue_max": 5})
     first = await animate(e2e)
-    await first.wait_original(lambda m: bool(m.embeds))
+    await first.wait_original(showing(AT_RUNCOMFY))  # accepted, so it counts for the cooldown
 
     await e2e.restart()
     shown = await mod(e2e, "settings")
