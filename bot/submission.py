@@ -159,7 +159,8 @@ class Submission:
                         type(exc).__name__,
                         exc,
                     )
-                    await self._show_unsaved(job_id, outcome)
+                # Again after each refusal: a save of another field meanwhile shows the stored state.
+                await self._show_unsaved(job_id, outcome, first=failures == 1)
                 await asyncio.sleep(next(waits))
                 continue
             if failures:
@@ -167,13 +168,14 @@ class Submission:
             assert written.job is not None
             return written.job
 
-    async def _show_unsaved(self, job_id: str, outcome: Transition) -> None:
+    async def _show_unsaved(self, job_id: str, outcome: Transition, *, first: bool) -> None:
         """Tell ``on_unsaved`` how the job will look once stored, when it can be read at all."""
         try:
             stored = await self._store.get(job_id)
             pending = None if stored is None else outcome(stored, self._writer.clock())
         except Exception:
-            log.warning("job %s: cannot read it either; it is shown once it is stored", job_id)
+            if first:
+                log.warning("job %s: cannot read it either; it is shown once it is stored", job_id)
             return
         if pending is not None and pending.state.is_at_runcomfy:
             self._on_unsaved(pending)

@@ -155,6 +155,52 @@ async def test_an_accepted_request_id_is_kept_however_long_the_store_refuses_it(
         assert len(engine.fake.requests_to("submit")) == 1
 
 
+async def test_an_accepted_job_is_shown_as_accepted_though_another_field_was_saved_as_it_was_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        submission, "SAVE_BACKOFF", Backoff(timedelta(milliseconds=5), timedelta(milliseconds=20))
+    )
+    async with running_engine(tmp_path, max_active=1) as engine:
+        store, writer = engine.store, engine.core.writer
+        real_save, real_get = store.save, store.get
+        refused = asyncio.Event()
+        raced = False
+
+        async def save(job: Job, lease: Lease | None = None) -> Job:
+            if job.request_id is not None:
+                refused.set()
+                raise OSError("disk I/O error")
+            return await real_save(job, lease)
+
+        def with_message_id(job: Job, _now: datetime) -> Job:
+            return dataclasses.replace(job, reply=dataclasses.replace(job.reply, message_id=5))
+
+        async def get(job_id: str) -> Job | None:
+            nonlocal raced
+            read = await real_get(job_id)
+            if refused.is_set() and not raced:
+                raced = True  # the reply's message id is stored just after the job was read to be shown
+                await writer.apply(job_id, with_message_id)
+            return read
+
+        monkeypatch.setattr(store, "save", save)
+        monkeypatch.setattr(store, "get", get)
+        job = await engine.scheduler.enqueue(new_job())
+        waiting_there = t("en", "card.title.in_queue")
+
+        def shown_as_accepted() -> bool:
+            cards = engine.replies.cards(job.id)
+            return raced and bool(cards) and cards[-1].title == waiting_there
+
+        async with engine.replies.changed:
+            await asyncio.wait_for(engine.replies.changed.wait_for(shown_as_accepted), 10)
+
+        assert (await engine.stored(job.id)).reply.message_id == 5
+        assert (await engine.stored(job.id)).state is JobState.SUBMITTING
+        assert len(engine.fake.requests_to("submit")) == 1
+
+
 async def test_a_request_id_that_is_not_url_safe_fails_the_job_as_an_unexpected_answer(
     tmp_path: Path,
 ) -> None:
