@@ -24,6 +24,7 @@ from bot.presenter import DeliveryError
 from bot.render import Card
 from client.video_download import DownloadRefused, ShowLinkInstead, VideoBytes, download_video
 from cogs.cards import to_embed, to_view
+from cogs.end_notices import EndNotices, Notice, joined, mentions_of
 from cogs.long_rate_limits import long_wait_refusing_session
 from cogs.report import report_view
 
@@ -52,9 +53,11 @@ class DiscordReplies:
         self._api_base = api_base
         self._clock = clock
         self._webhook_session: aiohttp.ClientSession | None = None
+        self._notices = EndNotices(self._post_notices)
 
     async def close(self) -> None:
-        """Close the session the interaction webhooks use (opened on first use)."""
+        """Stop posting end notices; close the session the interaction webhooks use (opened on first use)."""
+        await self._notices.close()
         if self._webhook_session is not None:
             await self._webhook_session.close()
             self._webhook_session = None
@@ -80,31 +83,29 @@ class DiscordReplies:
         return await self._edit(job, content=note, embed=embed, view=report_view(job.id, job.locale))
 
     async def announce(self, job: Job) -> None:
-        target = job.reply
-        message_id = target.fallback_message_id or target.message_id
-        jump = (
-            f"https://discord.com/channels/{job.guild_id}/{job.channel_id}/{message_id}" if message_id else ""
-        )
-        content = texts.end_notice(job.locale, job, jump or None)
-        mentions = discord.AllowedMentions(users=[discord.Object(job.user_id)])
-        channel = self._bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-        reference = (
-            discord.MessageReference(
-                message_id=message_id, channel_id=job.channel_id, fail_if_not_exists=False
-            )
-            if message_id
-            else None
-        )
+        await self._notices.announce(job)
+
+    async def _post_notices(self, channel_id: int, notices: list[Notice]) -> None:
+        """One message in the channel; a single notice replies to its card. Where the bot may not post,
+        each notice goes through its job's interaction webhook while the token lives."""
+        first, _line = notices[0]
+        channel = self._bot.get_partial_messageable(channel_id, guild_id=first.guild_id)
+        message_id = first.reply.fallback_message_id or first.reply.message_id
+        content, mentions = joined(notices), mentions_of(notices)
         try:
-            if reference is not None:
-                await channel.send(content[:2000], allowed_mentions=mentions, reference=reference)
+            if len(notices) == 1 and message_id:
+                reference = discord.MessageReference(
+                    message_id=message_id, channel_id=channel_id, fail_if_not_exists=False
+                )
+                await channel.send(content, allowed_mentions=mentions, reference=reference)
             else:
-                await channel.send(content[:2000], allowed_mentions=mentions)
+                await channel.send(content, allowed_mentions=mentions)
         except discord.Forbidden:
-            if not self._token_alive(job):
-                log.warning("job %s: cannot post the end notice in channel %s", job.id, job.channel_id)
-                return
-            await self._webhook(job).send(content[:2000], allowed_mentions=mentions)
+            for job, line in notices:
+                if not self._token_alive(job):
+                    log.warning("job %s: cannot post the end notice in channel %s", job.id, channel_id)
+                    continue
+                await self._webhook(job).send(line, allowed_mentions=mentions_of([(job, line)]))
 
     def _token_alive(self, job: Job) -> bool:
         reply = job.reply

@@ -13,7 +13,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bot.i18n import catalog, language_for
-from discord_double import DiscordDouble, InteractionHandle, LocalFile, StoredMessage, make_image, rules
+from discord_double import (
+    DiscordDouble,
+    InteractionHandle,
+    LocalFile,
+    StoredMessage,
+    UserSpec,
+    make_image,
+    rules,
+)
 from tests.conftest import RUNCOMFY_TOKEN, EndToEnd
 
 CHANNEL_MESSAGE = 4
@@ -49,10 +57,11 @@ async def animate(
     locale: str = "en-US",
     last_frame: LocalFile | None = None,
     without_image: bool = False,
+    user: UserSpec | None = None,
     **options: Any,
 ) -> InteractionHandle:
-    """Type ``/animate`` as the default member. ``image`` defaults to a valid 640×480 PNG; a ``None``
-    prompt or ``without_image`` leaves that required option out (as only a broken client could)."""
+    """Type ``/animate`` as ``user`` (the default member). ``image`` defaults to a valid 640×480 PNG; a
+    ``None`` prompt or ``without_image`` leaves that required option out (as only a broken client could)."""
     values: dict[str, Any] = dict(options)
     if prompt is not None:
         values["prompt"] = prompt
@@ -61,7 +70,7 @@ async def animate(
         files["image"] = image if image is not None else make_image(640, 480)
     if last_frame is not None:
         files["last_frame"] = last_frame
-    return await e2e.discord.invoke_command("animate", values, files, locale=locale)
+    return await e2e.discord.invoke_command("animate", values, files, locale=locale, user=user)
 
 
 def attachment_option(handle: InteractionHandle, name: str = "image") -> JSON:
