@@ -58,7 +58,6 @@ class JobEngine:
         self.writer = writer or JobWriter(store)
         self.health = health or ServiceHealth()
         self.presenter = Presenter(
-            store,
             self.writer,
             port,
             self.health,

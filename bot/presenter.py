@@ -22,7 +22,6 @@ from bot.edit_budget import ChannelEditBudget, EditCandidate, Urgency, plan_edit
 from bot.jobs import FailureReason, Job, JobState, ReplyTarget
 from bot.render import Card, render_card
 from bot.service_health import ServiceHealth
-from bot.store import JobStore
 from bot.transitions import JobWriter, Transition
 from bot.wakeup import Wakeup
 
@@ -90,7 +89,6 @@ def _final(job: Job, now: datetime) -> Job:
 class Presenter:
     def __init__(
         self,
-        store: JobStore,
         writer: JobWriter,
         port: ReplyPort,
         health: ServiceHealth,
@@ -105,7 +103,6 @@ class Presenter:
         """Listens to ``writer`` (it registers itself) and writes through it. ``paused_servers`` names
         the servers whose moderators paused their queue and ``awaiting_approval`` the jobs a moderator has
         yet to approve, so waiting cards say so."""
-        self._store = store
         self._writer = writer
         self._port = port
         self._health = health
@@ -268,7 +265,7 @@ class Presenter:
 
     async def _latest(self, reply: _Reply) -> Job:
         """The job as stored now: another writer (a cancel, a restart's recovery) may have moved it."""
-        stored = await self._store.get(reply.job.id)
+        stored = await self._writer.read(reply.job.id)
         if stored is not None and stored.version > reply.job.version:
             if stored.state is not reply.job.state:
                 reply.failures = 0

@@ -152,8 +152,10 @@ class Scheduler:
             return admit(facts, free=free, limits=limits, fronts=fronts, held=held)
 
         admitted = await self._store.admit(self._writer.lease.at(now), rule)
-        if self.wake.stopped:
-            return  # stop() may have returned while the claim ran; the admitted jobs keep their places
+        if self.wake.stopped or not self._health.may_submit(self._clock()):
+            # stop() may have returned, or a submission failed, while the claim ran: the admitted jobs
+            # keep their places and go when submissions may.
+            return
         to_send = [job for job in admitted if job.id not in self._launching]
         if probing:
             to_send = to_send[: max(1 - launching_here, 0)]

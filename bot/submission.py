@@ -102,7 +102,7 @@ class Submission:
 
     async def submit(self, job_id: str, stopping: Callable[[], bool]) -> None:
         """Send one queued job, unless ``stopping()`` says the process is on its way out."""
-        queued = await self._store.get(job_id)
+        queued = await self._writer.read(job_id)
         if queued is None or queued.state is not JobState.QUEUED:
             return
         try:

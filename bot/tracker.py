@@ -193,7 +193,7 @@ class Tracker:
             follow.job = job
 
     async def _poll_once(self, job_id: str) -> bool:
-        job = await self._store.get(job_id)
+        job = await self._writer.read(job_id)
         self._seen(job)
         if job is None or not job.state.is_at_runcomfy or job.request_id is None:
             self._follows.pop(job_id, None)

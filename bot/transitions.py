@@ -2,8 +2,10 @@
 
 A change is a pure :data:`Transition` (the job as stored now and the time → the job to save, or None to leave
 it). The writer takes the job's lock, re-reads it, applies the transition, saves it against the version it
-read, then tells every listener. Nothing else in the core calls the store's ``create`` or ``save``, so
-whatever must happen at every change (an audit log, metrics) attaches here.
+read, then tells every listener. The re-read is skipped while the lease of this process's last write of the
+job lasts: no other process may write the job meanwhile (the store refuses it), so that copy is the row.
+Nothing else in the core calls the store's ``create`` or ``save``, so whatever must happen at every change
+(an audit log, metrics) attaches here.
 
 Every write carries this process's lease (:mod:`bot.leases`): a job another live process holds is not
 written (``Written.held_by`` names that process), and a write that lost a race with another process's write
@@ -22,7 +24,7 @@ from typing import Protocol
 from bot.jobs import ACTIVE_STATES, Job, JobState, new_job_id, utcnow, without_spent_token
 from bot.leases import LeaseTerms, default_owner
 from bot.store import JobExistsError, JobStore, StaleJobError
-from bot.store.base import LeaseHeldError
+from bot.store.base import Lease, LeaseHeldError
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,8 @@ class JobWriter:
         self._listeners = list(listeners)
         self._new_id = new_id
         self._locks: dict[str, asyncio.Lock] = {}
+        self._held: dict[str, tuple[Job, datetime]] = {}
+        """Jobs as this process last wrote them, with when the lease of that write ends."""
 
     def add_listener(self, listener: JobListener) -> None:
         self._listeners.append(listener)
@@ -108,7 +112,10 @@ class JobWriter:
 
     async def _create(self, build: NewJob) -> Job:
         now = self.clock()
-        return await self._store.create(build(self._new_id(), now), self.lease.at(now))
+        lease = self.lease.at(now)
+        stored = await self._store.create(build(self._new_id(), now), lease)
+        self._keep(stored, lease)
+        return stored
 
     async def apply(self, job_id: str, transition: Transition, *, by: JobListener | None = None) -> Written:
         """Change one job: lock, re-read, transition, save (refused if another writer saved first), tell.
@@ -116,28 +123,55 @@ class JobWriter:
         ``by`` is the listener making the change: it has the result and is not told of it again."""
         async with self._lock(job_id):
             for attempt in range(1, WRITE_ATTEMPTS + 1):
-                before = await self._store.get(job_id)
+                before = await self._read(job_id)
                 if before is None:
                     return Written(None, None)
                 now = self.clock()
                 wanted = transition(before, now)
                 if wanted is None or wanted is before:
                     return Written(before, None)
+                lease = self.lease.at(now)
                 try:
-                    after = await self._store.save(without_spent_token(wanted), self.lease.at(now))
+                    after = await self._store.save(without_spent_token(wanted), lease)
+                    self._keep(after, lease)
                     break
                 except LeaseHeldError as held:
+                    self._held.pop(job_id, None)
                     log.info("job %s: held by %s; not written here", job_id, held.owner)
                     return Written(before, None, held_by=held.owner)
                 except StaleJobError:
+                    self._held.pop(job_id, None)
                     if attempt == WRITE_ATTEMPTS:
                         raise
                     log.info("job %s: another process wrote it meanwhile; applying again", job_id)
+                except BaseException:
+                    self._held.pop(job_id, None)  # the save's outcome is unknown
+                    raise
         assert before is not None
         self._tell(before, after, by)
         if _changes_places(before, after):
             await self._store.announce()
         return Written(before, after)
+
+    def _keep(self, job: Job, lease: Lease) -> None:
+        if job.state.is_terminal and job.reply_final:
+            self._held.pop(job.id, None)  # nothing is left to do, so the store leaves it unleased
+        else:
+            self._held[job.id] = (job, lease.expires_at)
+
+    async def read(self, job_id: str) -> Job | None:
+        """The job as stored: this process's own copy while the lease of its last write lasts, else read."""
+        async with self._lock(job_id):
+            return await self._read(job_id)
+
+    async def _read(self, job_id: str) -> Job | None:
+        held = self._held.pop(job_id, None)
+        if held is not None:
+            job, lease_ends = held
+            if lease_ends > self.clock():
+                self._held[job_id] = held
+                return job
+        return await self._store.get(job_id)
 
     def queue_changed(self) -> None:
         """Tell every listener that waiting jobs may read differently though none of them changed."""
@@ -145,7 +179,8 @@ class JobWriter:
             listener.queue_changed()
 
     def forget(self, job_id: str) -> None:
-        """Drop the lock of a job nothing will write again (its reply is final)."""
+        """Drop the lock and copy of a job nothing will write again (its reply is final)."""
+        self._held.pop(job_id, None)
         lock = self._locks.get(job_id)
         if lock is not None and not lock.locked():
             del self._locks[job_id]

@@ -23,7 +23,7 @@ async def test_the_presenter_alone_shows_a_job_and_its_end_and_every_listener_he
         return {}
 
     presenter = Presenter(
-        store, writer, replies, ServiceHealth(), edit_interval_s=0.0, queue_positions=queue_positions
+        writer, replies, ServiceHealth(), edit_interval_s=0.0, queue_positions=queue_positions
     )
     loop = asyncio.create_task(presenter.run())
     try:

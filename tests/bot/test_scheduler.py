@@ -101,12 +101,31 @@ async def test_stop_during_a_queue_read_submits_nothing(tmp_path: Path) -> None:
     held = QueueReadHeldBack(inner)
     try:
         async with running_engine(tmp_path, store=cast(JobStore, held), start_loops=False) as engine:
-            job = await inner.create(make_job())
+            job = await engine.scheduler.enqueue(new_job())
             fill = asyncio.create_task(engine.scheduler._fill_slots())
             await asyncio.wait_for(held.read_done.wait(), 5)
             await engine.scheduler.stop()
             held.release.set()
             await fill
+            await asyncio.gather(*engine.scheduler._submissions)
+            assert engine.fake.requests_to("submit") == []
+            assert (await engine.stored(job.id)).state is JobState.QUEUED
+    finally:
+        await inner.close()
+
+
+async def test_a_submission_failing_during_a_queue_read_keeps_the_claimed_jobs_back(tmp_path: Path) -> None:
+    inner = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'held.sqlite3'}")
+    held = QueueReadHeldBack(inner)
+    try:
+        async with running_engine(tmp_path, store=cast(JobStore, held), start_loops=False) as engine:
+            job = await engine.scheduler.enqueue(new_job())
+            fill = asyncio.create_task(engine.scheduler._fill_slots())
+            await asyncio.wait_for(held.read_done.wait(), 5)
+            engine.health.hold(engine.scheduler._clock())  # another job's POST just failed
+            held.release.set()
+            await fill
+            await asyncio.gather(*engine.scheduler._submissions)
             assert engine.fake.requests_to("submit") == []
             assert (await engine.stored(job.id)).state is JobState.QUEUED
     finally:

@@ -123,9 +123,14 @@ async def test_a_fault_while_following_one_job_fails_that_job_and_frees_its_slot
 async def test_a_stored_request_id_that_is_not_url_safe_fails_the_job(tmp_path: Path) -> None:
     async with running_engine(tmp_path, start_loops=False) as engine:
         job = await engine.scheduler.enqueue(new_job())
-        stored = await engine.stored(job.id)
-        odd = stored.moved_to(JobState.SUBMITTING).moved_to(JobState.IN_QUEUE, request_id="../../admin")
-        await engine.store.save(odd)
+        written = await engine.core.writer.apply(
+            job.id,
+            lambda j, now: j.moved_to(JobState.SUBMITTING).moved_to(
+                JobState.IN_QUEUE, request_id="../../admin"
+            ),
+        )
+        odd = written.after
+        assert odd is not None
         engine.tracker.track(odd)
         tracking = asyncio.create_task(engine.tracker.run())
         try:

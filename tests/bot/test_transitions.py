@@ -216,3 +216,84 @@ async def test_a_write_overtaken_by_another_process_is_applied_again_to_what_it_
     assert written.after is not None
     assert (written.after.state, written.after.cancel_requested_by) == (JobState.SUBMITTING, 7)
     assert await store.get(created.id) == written.after
+
+
+class CountedReads:
+    """A store that counts the jobs read back one by one."""
+
+    def __init__(self, inner: JobStore) -> None:
+        self._inner = inner
+        self.reads = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def get(self, job_id: str) -> Job | None:
+        self.reads += 1
+        return await self._inner.get(job_id)
+
+
+def submitting(job: Job, now: datetime) -> Job:
+    return job.moved_to(JobState.SUBMITTING, at=now)
+
+
+def in_queue(job: Job, now: datetime) -> Job:
+    return job.moved_to(JobState.IN_QUEUE, at=now, request_id="r-1")
+
+
+async def test_a_job_this_process_wrote_is_not_read_again_while_the_lease_of_that_write_lasts(
+    store: JobStore,
+) -> None:
+    counted = CountedReads(store)
+    now = [NOW]
+    writer = JobWriter(cast(JobStore, counted), clock=lambda: now[0], lease=LeaseTerms("here"))
+    created = await writer.create(built)
+    await writer.apply(created.id, submitting)
+    read = await writer.read(created.id)
+
+    assert counted.reads == 0
+    assert read == await store.get(created.id)
+
+    now[0] = NOW + LeaseTerms("here").period  # the lease of the last write has run out
+    written = await writer.apply(created.id, in_queue)
+    assert counted.reads == 1
+    assert written.after is not None
+    assert written.after.state is JobState.IN_QUEUE
+
+
+async def test_after_a_refused_write_the_job_is_read_again(store: JobStore) -> None:
+    overtaken = OvertakenOnce(store)
+    counted = CountedReads(cast(JobStore, overtaken))
+    writer = JobWriter(cast(JobStore, counted), clock=lambda: NOW)
+    created = await writer.create(built)
+
+    await writer.apply(created.id, submitting)  # overtaken once, read again, applied again
+    reads_after_the_race = counted.reads
+    again = await writer.apply(created.id, in_queue)
+
+    assert reads_after_the_race == 1
+    assert counted.reads == 1  # what it saved after the race is its copy again
+    assert again.after is not None
+    assert again.after.cancel_requested_by == 7
+
+
+async def test_a_forgotten_job_is_read_again(store: JobStore) -> None:
+    counted = CountedReads(store)
+    writer = JobWriter(cast(JobStore, counted), clock=lambda: NOW)
+    created = await writer.create(built)
+    writer.forget(created.id)
+
+    assert await writer.read(created.id) == created
+    assert counted.reads == 1
+
+
+async def test_a_job_left_unleased_by_its_final_write_is_read_again(store: JobStore) -> None:
+    counted = CountedReads(store)
+    writer = JobWriter(cast(JobStore, counted), clock=lambda: NOW)
+    created = await writer.create(built)
+    await writer.apply(created.id, lambda job, now: job.moved_to(JobState.CANCELLED, at=now))
+    await writer.apply(created.id, lambda job, now: job.with_changes(at=now, reply_final=True))
+
+    assert counted.reads == 0
+    assert await writer.read(created.id) is not None
+    assert counted.reads == 1  # any process may write it now
