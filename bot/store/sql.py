@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 from collections import Counter
@@ -37,7 +38,6 @@ from sqlalchemy import (
     select,
     text,
     true,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -314,11 +314,7 @@ class SqlJobStore:
 
     async def admit(self, lease: Lease, rule: AdmissionRule) -> list[Job]:
         async with self._serialised() as connection:
-            waiting_rows = (
-                await connection.execute(
-                    _oldest_first(select(jobs).where(_is_queued(), jobs.c.admitted_at.is_(None)))
-                )
-            ).mappings()
+            waiting_rows = (await connection.execute(_WAITING_UNCLAIMED)).mappings()
             waiting: list[Job] = []
             claimable: set[str] = set()
             for row in waiting_rows:
@@ -326,13 +322,8 @@ class SqlJobStore:
                 waiting.append(job)
                 if _may_claim(row["lease_owner"], row["lease_expires_at"], lease):
                     claimable.add(job.id)
-            by_member = (
-                select(jobs.c.guild_id, jobs.c.user_id, func.count())
-                .where(_holds_a_place())
-                .group_by(jobs.c.guild_id, jobs.c.user_id)
-            )
             in_use_by_member = {
-                (int(g), int(u)): int(n) for g, u, n in (await connection.execute(by_member)).all()
+                (int(g), int(u)): int(n) for g, u, n in (await connection.execute(_PLACES_BY_MEMBER)).all()
             }
             in_use_by_guild: Counter[int] = Counter()
             for (guild_id, _), count in in_use_by_member.items():
@@ -348,15 +339,19 @@ class SqlJobStore:
             )
             chosen = [job for job in rule(facts) if job.id in claimable]
             if chosen:
-                await connection.execute(
-                    update(jobs)
-                    .where(jobs.c.id.in_([job.id for job in chosen]))
-                    .values(admitted_at=lease.now, lease_owner=lease.owner, lease_expires_at=lease.expires_at)
-                )
-                for member in dict.fromkeys((job.guild_id, job.user_id) for job in chosen):
-                    await connection.execute(_upsert_turn(connection, member, lease.now))
-        mine = and_(_is_queued(), jobs.c.admitted_at.is_not(None), jobs.c.lease_owner == lease.owner)
-        return await self._select_jobs(_oldest_first(select(jobs).where(mine)))
+                claim = {
+                    "job_ids": [job.id for job in chosen],
+                    "claim_at": lease.now,
+                    "claim_owner": lease.owner,
+                    "claim_expires_at": lease.expires_at,
+                }
+                await connection.execute(_CLAIM, claim)
+                turns = [
+                    {"guild_id": guild_id, "user_id": user_id, "served_at": lease.now}
+                    for guild_id, user_id in dict.fromkeys((job.guild_id, job.user_id) for job in chosen)
+                ]
+                await connection.execute(_upsert_turn(connection.dialect.name), turns)
+        return await self._select_jobs(_CLAIMED_BY, {"owner": lease.owner})
 
     async def last_served(self) -> dict[Member, datetime]:
         async with self._engine.connect() as connection:
@@ -495,9 +490,10 @@ class SqlJobStore:
     async def server_settings(self, guild_ids: Collection[int]) -> dict[int, ServerSettings]:
         if not guild_ids:
             return {}
-        statement = select(server_settings).where(server_settings.c.guild_id.in_(list(guild_ids)))
         async with self._engine.connect() as connection:
-            rows = (await connection.execute(statement)).mappings().all()
+            rows = (
+                (await connection.execute(_SERVER_SETTINGS, {"guild_ids": list(guild_ids)})).mappings().all()
+            )
         return {row["guild_id"]: ServerSettings.from_dict(json.loads(row["settings"])) for row in rows}
 
     async def save_server_settings(self, guild_id: int, settings: ServerSettings, entry: AuditEntry) -> None:
@@ -507,11 +503,9 @@ class SqlJobStore:
             await connection.execute(insert(audit_log).values(_entry_to_row(entry)))
 
     async def blocked_until(self, guild_id: int, user_id: int) -> datetime | None:
-        statement = select(member_blocks.c.blocked_until).where(
-            member_blocks.c.guild_id == guild_id, member_blocks.c.user_id == user_id
-        )
+        member = {"guild_id": guild_id, "user_id": user_id}
         async with self._engine.connect() as connection:
-            until: datetime | None = (await connection.execute(statement)).scalar_one_or_none()
+            until: datetime | None = (await connection.execute(_BLOCKED_UNTIL, member)).scalar_one_or_none()
             return until
 
     async def block_member(self, guild_id: int, user_id: int, until: datetime, entry: AuditEntry) -> None:
@@ -531,13 +525,8 @@ class SqlJobStore:
         return True
 
     async def front_requests(self) -> dict[str, datetime]:
-        statement = (
-            select(front_requests.c.job_id, front_requests.c.requested_at)
-            .join(jobs, jobs.c.id == front_requests.c.job_id)
-            .where(jobs.c.state == JobState.QUEUED.value)
-        )
         async with self._engine.connect() as connection:
-            rows = (await connection.execute(statement)).all()
+            rows = (await connection.execute(_FRONT_REQUESTS)).all()
         return {job_id: at for job_id, at in rows}
 
     async def request_front(self, job_id: str, guild_id: int, entry: AuditEntry) -> None:
@@ -555,9 +544,8 @@ class SqlJobStore:
     async def approved_jobs(self, job_ids: Collection[str]) -> set[str]:
         if not job_ids:
             return set()
-        statement = select(approved_jobs.c.job_id).where(approved_jobs.c.job_id.in_(list(job_ids)))
         async with self._engine.connect() as connection:
-            return set((await connection.execute(statement)).scalars())
+            return set((await connection.execute(_APPROVED, {"job_ids": list(job_ids)})).scalars())
 
     async def record_action(self, entry: AuditEntry) -> None:
         async with self._engine.begin() as connection:
@@ -636,25 +624,21 @@ def _lease_columns(job: Job, lease: Lease) -> dict[str, Any]:
 async def _last_served(connection: AsyncConnection, members: set[Member]) -> dict[Member, datetime]:
     if not members:
         return {}
-    statement = select(member_turns).where(
-        tuple_(member_turns.c.guild_id, member_turns.c.user_id).in_(sorted(members))
-    )
-    rows = (await connection.execute(statement)).all()
-    return {(row.guild_id, row.user_id): row.served_at for row in rows}
+    guilds = sorted({guild_id for guild_id, _ in members})
+    users = sorted({user_id for _, user_id in members})
+    rows = (await connection.execute(_TURNS, {"guild_ids": guilds, "user_ids": users})).all()
+    turns = {(row.guild_id, row.user_id): row.served_at for row in rows}
+    return {member: served for member, served in turns.items() if member in members}
 
 
-def _upsert_turn(connection: AsyncConnection, member: Member, served_at: datetime) -> Executable:
-    guild_id, user_id = member
-    values = {"guild_id": guild_id, "user_id": user_id, "served_at": served_at}
+@functools.cache
+def _upsert_turn(dialect: str) -> Executable:
+    """Records when members were last served (one parameter set each), built once per database kind."""
+    build = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = build(member_turns)
     keys = [member_turns.c.guild_id, member_turns.c.user_id]
-    if connection.dialect.name == "postgresql":
-        on_postgresql = postgresql_insert(member_turns).values(values)
-        return on_postgresql.on_conflict_do_update(
-            index_elements=keys, set_={"served_at": on_postgresql.excluded.served_at}
-        )
-    on_sqlite = sqlite_insert(member_turns).values(values)
-    return on_sqlite.on_conflict_do_update(
-        index_elements=keys, set_={"served_at": on_sqlite.excluded.served_at}
+    return statement.on_conflict_do_update(
+        index_elements=keys, set_={"served_at": statement.excluded.served_at}
     )
 
 
@@ -692,6 +676,44 @@ _UNFINISHED: Final = _oldest_first(
     select(jobs).where(or_(~_in_states(list(TERMINAL_STATES)), jobs.c.reply_final.is_(false())))
 )
 _COUNT_IN_STATES: Final = select(func.count()).select_from(jobs).where(jobs.c.state.in_(_STATES_PARAMETER))
+_WAITING_UNCLAIMED: Final = _oldest_first(select(jobs).where(_is_queued(), jobs.c.admitted_at.is_(None)))
+_PLACES_BY_MEMBER: Final = (
+    select(jobs.c.guild_id, jobs.c.user_id, func.count())
+    .where(_holds_a_place())
+    .group_by(jobs.c.guild_id, jobs.c.user_id)
+)
+_CLAIM: Final = (
+    update(jobs)
+    .where(jobs.c.id.in_(bindparam("job_ids", expanding=True)))
+    .values(
+        admitted_at=bindparam("claim_at"),
+        lease_owner=bindparam("claim_owner"),
+        lease_expires_at=bindparam("claim_expires_at"),
+    )
+)
+_CLAIMED_BY: Final = _oldest_first(
+    select(jobs).where(
+        _is_queued(), jobs.c.admitted_at.is_not(None), jobs.c.lease_owner == bindparam("owner")
+    )
+)
+_TURNS: Final = select(member_turns).where(
+    member_turns.c.guild_id.in_(bindparam("guild_ids", expanding=True)),
+    member_turns.c.user_id.in_(bindparam("user_ids", expanding=True)),
+)
+_SERVER_SETTINGS: Final = select(server_settings).where(
+    server_settings.c.guild_id.in_(bindparam("guild_ids", expanding=True))
+)
+_BLOCKED_UNTIL: Final = select(member_blocks.c.blocked_until).where(
+    member_blocks.c.guild_id == bindparam("guild_id"), member_blocks.c.user_id == bindparam("user_id")
+)
+_FRONT_REQUESTS: Final = (
+    select(front_requests.c.job_id, front_requests.c.requested_at)
+    .join(jobs, jobs.c.id == front_requests.c.job_id)
+    .where(jobs.c.state == JobState.QUEUED.value)
+)
+_APPROVED: Final = select(approved_jobs.c.job_id).where(
+    approved_jobs.c.job_id.in_(bindparam("job_ids", expanding=True))
+)
 
 
 def _upsert_meta(connection: AsyncConnection, key: str, value: str) -> Executable:
