@@ -64,9 +64,7 @@ class JobEngine:
             edit_interval_s=pace.edit_interval_s,
             refresh_running_s=pace.refresh_running_s,
             retry_base_s=pace.retry_base_s,
-            queue_positions=lambda: self.scheduler.queue_positions(),
-            paused_servers=lambda: self.scheduler.paused_servers(),
-            awaiting_approval=lambda: self.scheduler.awaiting_approval(),
+            queue_view=lambda: self.scheduler.queue_view(),
         )
         services = JobServices(store, self.writer, api, self.health)
         self.tracker = Tracker(

@@ -20,6 +20,7 @@ from typing import Protocol
 from bot.backoff import Backoff
 from bot.edit_budget import ChannelEditBudget, EditCandidate, Urgency, plan_edits, shown_place
 from bot.jobs import FailureReason, Job, JobState, ReplyTarget
+from bot.queue_policy import QueueView
 from bot.render import Card, render_card
 from bot.service_health import ServiceHealth
 from bot.transitions import JobWriter, Transition
@@ -98,24 +99,20 @@ class Presenter:
         health: ServiceHealth,
         *,
         edit_interval_s: float,
-        queue_positions: Callable[[], Awaitable[dict[str, int]]],
+        queue_view: Callable[[], Awaitable[QueueView]],
         refresh_running_s: float = 10.0,
         retry_base_s: float = 5.0,
-        paused_servers: Callable[[], Awaitable[frozenset[int]]] | None = None,
-        awaiting_approval: Callable[[], Awaitable[frozenset[str]]] | None = None,
     ) -> None:
-        """Listens to ``writer`` (it registers itself) and writes through it. ``paused_servers`` names
-        the servers whose moderators paused their queue and ``awaiting_approval`` the jobs a moderator has
-        yet to approve, so waiting cards say so."""
+        """Listens to ``writer`` (it registers itself) and writes through it. ``queue_view`` reads the
+        queue's places, the servers whose moderators paused their queue and the jobs a moderator has yet
+        to approve, so waiting cards say so."""
         self._writer = writer
         self._port = port
         self._health = health
         self._edit_interval = timedelta(seconds=edit_interval_s)
         self._refresh_running = timedelta(seconds=refresh_running_s)
         self._retry = Backoff(timedelta(seconds=retry_base_s), timedelta(seconds=retry_base_s * RETRY_CAP))
-        self._queue_positions = queue_positions
-        self._paused_servers = paused_servers
-        self._awaiting_approval = awaiting_approval
+        self._queue_view = queue_view
         self._clock = writer.clock
         self._replies: dict[str, _Reply] = {}
         self._budget = ChannelEditBudget()
@@ -182,20 +179,16 @@ class Presenter:
                 await asyncio.wait(late)
 
     async def _refresh_positions(self) -> None:
-        positions = await self._queue_positions()
+        view = await self._queue_view()
         for job_id, reply in self._replies.items():
-            position = positions.get(job_id)
+            position = view.places.get(job_id)
             if reply.job.state is JobState.QUEUED and position != reply.position:
                 if _place(position) != _place(reply.position):
                     reply.dirty = True  # only when what the card shows changes
                 reply.position = position
-        await self._refresh_paused()
-
-    async def _refresh_paused(self) -> None:
-        paused = await self._paused_servers() if self._paused_servers is not None else frozenset()
-        held = await self._awaiting_approval() if self._awaiting_approval is not None else frozenset()
         for reply in self._replies.values():
-            now_paused, now_held = reply.job.guild_id in paused, reply.job.id in held
+            now_paused = reply.job.guild_id in view.paused_servers
+            now_held = reply.job.id in view.awaiting_approval
             if reply.job.state is not JobState.QUEUED:
                 continue
             if (now_paused, now_held) != (reply.paused, reply.awaiting_approval):

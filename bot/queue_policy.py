@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.jobs import Job
@@ -24,6 +25,16 @@ def places_to_fill(*, max_active: int, in_use: int, probing: bool, launching_her
     if probing:
         free = min(free, 1 - launching_here)
     return max(free, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueView:
+    """What the waiting cards show of the queue, read at once: each queued job's place in its server's
+    line (1 = next), the servers whose queue is paused and the jobs awaiting a moderator's approval."""
+
+    places: dict[str, int] = field(default_factory=dict)
+    paused_servers: frozenset[int] = frozenset()
+    awaiting_approval: frozenset[str] = frozenset()
 
 
 def server_places(ordered: Iterable[Job]) -> dict[str, int]:

@@ -11,12 +11,13 @@ Each job is sent by :class:`bot.submission.Submission`; cancels go through
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from bot.cancellation import Cancellation, CancelResult
 from bot.jobs import Job
+from bot.moderation.server_settings import ServerSettings
 from bot.moderation.turn_order import ActiveLimits, fair_order
-from bot.queue_policy import admit, places_to_fill, server_places
+from bot.queue_policy import QueueView, admit, places_to_fill, server_places
 from bot.recovery import recover
 from bot.services import JobServices
 from bot.store.base import AdmissionFacts
@@ -78,21 +79,27 @@ class Scheduler:
     async def cancel(self, job_id: str, by_user_id: int) -> CancelResult:
         return await self.cancellation.cancel(job_id, by_user_id)
 
-    async def queue_positions(self) -> dict[str, int]:
-        """Each queued job's place in its server's line (1 = next), in the order the scheduler will
-        submit them."""
-        return server_places(await self._turn_order(await self._store.queued_jobs()))
-
-    async def paused_servers(self) -> frozenset[int]:
-        """The servers with jobs waiting whose moderators paused their queue."""
-        return (await self._limits(await self._store.queued_jobs())).paused_servers
+    async def queue_view(self) -> QueueView:
+        """The places, paused servers and approvals of the queue, in the order the scheduler will submit
+        its jobs, from one read of it."""
+        queued = await self._store.queued_jobs()
+        settings = await self._settings(queued)
+        return QueueView(
+            server_places(await self._turn_order(queued)),
+            _paused(settings),
+            await self._awaiting_approval(queued, settings),
+        )
 
     async def awaiting_approval(self) -> frozenset[str]:
         """Waiting jobs of servers in approval mode that no moderator approved yet: they do not start."""
-        return await self._awaiting_approval(await self._store.queued_jobs())
+        return (await self.queue_view()).awaiting_approval
 
-    async def _awaiting_approval(self, queued: list[Job]) -> frozenset[str]:
-        settings = await self._store.server_settings({job.guild_id for job in queued})
+    async def _settings(self, queued: list[Job]) -> Mapping[int, ServerSettings]:
+        return await self._store.server_settings({job.guild_id for job in queued}) if queued else {}
+
+    async def _awaiting_approval(
+        self, queued: list[Job], settings: Mapping[int, ServerSettings]
+    ) -> frozenset[str]:
         gated = [job.id for job in queued if job.guild_id in settings and settings[job.guild_id].approval]
         return frozenset(gated) - await self._store.approved_jobs(gated) if gated else frozenset()
 
@@ -100,10 +107,8 @@ class Scheduler:
         fronts = await self._store.front_requests() if queued else {}
         return fair_order(queued, await self._store.last_served(), fronts)
 
-    async def _limits(self, queued: list[Job]) -> ActiveLimits:
-        settings = await self._store.server_settings({job.guild_id for job in queued})
-        paused = frozenset(guild for guild, kept in settings.items() if kept.paused)
-        return ActiveLimits(self._max_active, self._per_server, self._per_member, paused)
+    def _limits(self, settings: Mapping[int, ServerSettings]) -> ActiveLimits:
+        return ActiveLimits(self._max_active, self._per_server, self._per_member, _paused(settings))
 
     async def recover(self, adopted: Sequence[Job]) -> list[Job]:
         """Resolve what a process that stopped left half done in ``adopted`` (see
@@ -139,8 +144,9 @@ class Scheduler:
         launching_here = len(self._launching)
         queued = await self._store.queued_jobs()
         fronts = await self._store.front_requests() if queued else {}
-        held = await self._awaiting_approval(queued)
-        limits = await self._limits(queued)
+        settings = await self._settings(queued)
+        held = await self._awaiting_approval(queued, settings)
+        limits = self._limits(settings)
 
         def rule(facts: AdmissionFacts) -> list[Job]:
             free = places_to_fill(
@@ -172,3 +178,7 @@ class Scheduler:
         finally:
             self._launching.discard(job_id)
             self.wake()
+
+
+def _paused(settings: Mapping[int, ServerSettings]) -> frozenset[int]:
+    return frozenset(guild for guild, kept in settings.items() if kept.paused)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.jobs import CancelPlace, FailureReason, Job, JobState
 from bot.presenter import GIVE_UP_AFTER, Presenter
+from bot.queue_policy import QueueView
 from bot.service_health import ServiceHealth
 from bot.store import JobStore
 from bot.transitions import JobWriter
@@ -19,12 +20,10 @@ async def test_the_presenter_alone_shows_a_job_and_its_end_and_every_listener_he
     listener, replies = WatchingListener(), RecordingReplies()
     writer = JobWriter(store, listeners=[listener])
 
-    async def queue_positions() -> dict[str, int]:
-        return {}
+    async def queue_view() -> QueueView:
+        return QueueView()
 
-    presenter = Presenter(
-        writer, replies, ServiceHealth(), edit_interval_s=0.0, queue_positions=queue_positions
-    )
+    presenter = Presenter(writer, replies, ServiceHealth(), edit_interval_s=0.0, queue_view=queue_view)
     loop = asyncio.create_task(presenter.run())
     try:
         job = await writer.create(new_job())

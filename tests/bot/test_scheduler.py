@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -11,6 +12,7 @@ from typing import Any, cast
 from bot.jobs import FailureReason, Job, JobState
 from bot.moderation.audit import ModAction
 from bot.moderation.moderators import MANAGE_GUILD
+from bot.moderation.server_settings import ServerSettings
 from bot.moderation_actions import Moderator
 from bot.scheduler import IDLE_CHECK_S
 from bot.store import JobStore, open_store
@@ -215,3 +217,50 @@ async def test_in_approval_mode_a_job_starts_only_once_approved(tmp_path: Path) 
         await asyncio.gather(*engine.scheduler._submissions)
         assert (await engine.stored(waiting.id)).state is not JobState.QUEUED
         assert await engine.scheduler.awaiting_approval() == frozenset()
+
+
+class CountedQueueReads:
+    """A store that counts reads of the whole queue and of server settings."""
+
+    def __init__(self, inner: JobStore) -> None:
+        self._inner = inner
+        self.queue_reads = 0
+        self.settings_reads = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def queued_jobs(self, limit: int | None = None) -> list[Job]:
+        self.queue_reads += 1
+        return await self._inner.queued_jobs(limit)
+
+    async def server_settings(self, guild_ids: Collection[int]) -> dict[int, ServerSettings]:
+        self.settings_reads += 1
+        return await self._inner.server_settings(guild_ids)
+
+
+async def test_the_queue_view_reads_the_queue_and_the_settings_once(tmp_path: Path) -> None:
+    inner = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'counted.sqlite3'}")
+    counted = CountedQueueReads(inner)
+    try:
+        async with running_engine(tmp_path, store=cast(JobStore, counted), start_loops=False) as engine:
+            moderation = engine.core.moderation
+            approver = Moderator(1, 900, MANAGE_GUILD, frozenset())
+            pauser = Moderator(2, 900, MANAGE_GUILD, frozenset())
+            await moderation.change_settings(
+                approver, lambda s: s.with_setting("approval", True), ModAction.SETTING
+            )
+            await moderation.pause(pauser, "maintenance")
+            first = await engine.scheduler.enqueue(new_job(user_id=1, guild_id=1))
+            second = await engine.scheduler.enqueue(new_job(user_id=2, guild_id=1))
+            paused = await engine.scheduler.enqueue(new_job(user_id=3, guild_id=2))
+            counted.queue_reads = counted.settings_reads = 0
+
+            view = await engine.scheduler.queue_view()
+
+            assert view.places == {first.id: 1, second.id: 2, paused.id: 1}
+            assert view.paused_servers == {2}
+            assert view.awaiting_approval == {first.id, second.id}
+            assert (counted.queue_reads, counted.settings_reads) == (1, 1)
+    finally:
+        await inner.close()
