@@ -242,3 +242,21 @@ async def test_jobs_and_meta_survive_closing_and_reopening(database_url: str) ->
         assert await second.get_meta("commands_hash") == "abc"
     finally:
         await second.close()
+
+
+async def test_a_read_leaves_no_transaction_open_so_the_next_read_sees_another_processs_write(
+    database_url: str,
+) -> None:
+    here = await open_store(database_url)
+    there = await open_store(database_url)
+    try:
+        job = await here.create(minimal_job())
+        for _ in range(3):  # every pooled connection has served a read
+            assert await here.get(job.id) == job
+        moved = await there.save(job.moved_to(JobState.SUBMITTING, at=T0))
+
+        assert await here.get(job.id) == moved
+        assert await here.queued_jobs() == []
+    finally:
+        await there.close()
+        await here.close()
