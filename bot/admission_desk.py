@@ -61,7 +61,7 @@ class AdmissionDesk:
         return job_history(await self._store.guild_jobs(guild_id, since=now - DAY), user_id, now)
 
     async def facts(self, request: MemberRequest, now: datetime) -> AdmissionFacts:
-        settings = await self.settings(request.guild_id)
+        settings, blocked_until = await self._store.member_standing(request.guild_id, request.member_id)
         # Reading a busy server's recent jobs for every command is what a burst would pay for most.
         history = (
             await self.history(request.guild_id, request.member_id, now)
@@ -77,7 +77,7 @@ class AdmissionDesk:
             duration=request.duration,
             settings=settings,
             now=now,
-            blocked_until=await self._store.blocked_until(request.guild_id, request.member_id),
+            blocked_until=blocked_until,
             unfinished_jobs=history.unfinished_jobs,
             member_jobs_last_day=history.member_jobs_last_day,
             last_submission_at=history.last_submission_at,

@@ -140,6 +140,9 @@ class JobStore(Protocol):
     async def blocked_until(self, guild_id: int, user_id: int) -> datetime | None:
         """When the member's block in that server ends, if one was set (it may be over)."""
 
+    async def member_standing(self, guild_id: int, user_id: int) -> tuple[ServerSettings, datetime | None]:
+        """The server's settings (the defaults when it has none) and :meth:`blocked_until`, read at once."""
+
     async def block_member(self, guild_id: int, user_id: int, until: datetime, entry: AuditEntry) -> None: ...
 
     async def unblock_member(self, guild_id: int, user_id: int, entry: AuditEntry) -> bool:

@@ -496,7 +496,7 @@ class SqlJobStore:
             rows = (
                 (await connection.execute(_SERVER_SETTINGS, {"guild_ids": list(guild_ids)})).mappings().all()
             )
-        return {row["guild_id"]: ServerSettings.from_dict(json.loads(row["settings"])) for row in rows}
+        return {row["guild_id"]: _settings_from(row["settings"]) for row in rows}
 
     async def save_server_settings(self, guild_id: int, settings: ServerSettings, entry: AuditEntry) -> None:
         values = {"settings": json.dumps(settings.to_dict()), "updated_at": entry.at}
@@ -509,6 +509,12 @@ class SqlJobStore:
         async with self._engine.connect() as connection:
             until: datetime | None = (await connection.execute(_BLOCKED_UNTIL, member)).scalar_one_or_none()
             return until
+
+    async def member_standing(self, guild_id: int, user_id: int) -> tuple[ServerSettings, datetime | None]:
+        member = {"guild_id": guild_id, "user_id": user_id}
+        async with self._engine.connect() as connection:
+            settings, until = (await connection.execute(_MEMBER_STANDING, member)).one()
+        return (ServerSettings() if settings is None else _settings_from(settings)), until
 
     async def block_member(self, guild_id: int, user_id: int, until: datetime, entry: AuditEntry) -> None:
         key = {"guild_id": guild_id, "user_id": user_id}
@@ -708,6 +714,12 @@ _SERVER_SETTINGS: Final = select(server_settings).where(
 _BLOCKED_UNTIL: Final = select(member_blocks.c.blocked_until).where(
     member_blocks.c.guild_id == bindparam("guild_id"), member_blocks.c.user_id == bindparam("user_id")
 )
+_MEMBER_STANDING: Final = select(
+    select(server_settings.c.settings)
+    .where(server_settings.c.guild_id == bindparam("guild_id"))
+    .scalar_subquery(),
+    _BLOCKED_UNTIL.scalar_subquery(),
+)
 _FRONT_REQUESTS: Final = (
     select(front_requests.c.job_id, front_requests.c.requested_at)
     .join(jobs, jobs.c.id == front_requests.c.job_id)
@@ -758,3 +770,7 @@ def _row_to_entry(row: RowMapping) -> AuditEntry:
         detail=row["detail"],
         reason=row["reason"],
     )
+
+
+def _settings_from(stored: str) -> ServerSettings:
+    return ServerSettings.from_dict(json.loads(stored))

@@ -109,3 +109,18 @@ async def test_an_approval_is_kept_once_with_its_audit_entry(store: JobStore) ->
     assert await store.approved_jobs(["0000000a", "0000000b"]) == {"0000000a"}
     assert await store.approved_jobs([]) == set()
     assert len(await store.audit_entries(GUILD)) == 2
+
+
+async def test_a_members_standing_is_the_servers_settings_and_the_members_block_read_together(
+    store: JobStore,
+) -> None:
+    assert await store.member_standing(GUILD, 333) == (ServerSettings(), None)
+
+    changed = ServerSettings().paused_for("maintenance")
+    await store.save_server_settings(GUILD, changed, entry(ModAction.PAUSE))
+    until = T0 + timedelta(hours=2)
+    await store.block_member(GUILD, 333, until, entry(ModAction.BLOCK, target="333"))
+
+    assert await store.member_standing(GUILD, 333) == (changed, until)
+    assert await store.member_standing(GUILD, 444) == (changed, None)
+    assert await store.member_standing(GUILD + 1, 333) == (ServerSettings(), None)
