@@ -17,6 +17,7 @@ from bot.moderation.audit import MAX_REASON_CHARS, ModAction, TargetKind
 from bot.moderation.server_settings import (
     MAX_COOLDOWN_S,
     MODERATOR_SETTINGS,
+    UNSETTABLE,
     SettingError,
 )
 from bot.moderation_actions import MAX_BLOCK_HOURS, Moderator, NotAModeratorError, SettingsChange
@@ -187,10 +188,19 @@ class Mod(commands.Cog):
         await self._as_moderator(interaction, work)
 
     @mod.command(name="settings", description=text("command.mod.settings.description"))
-    @app_commands.describe(**{name: text(f"command.mod.settings.{name}") for name in MODERATOR_SETTINGS})
+    @app_commands.describe(
+        **{name: text(f"command.mod.settings.{name}") for name in MODERATOR_SETTINGS},
+        unset=text("command.mod.settings.unset"),
+    )
     @app_commands.choices(
         max_duration=[
             app_commands.Choice(name=text(f"command.animate.duration.{s}"), value=s) for s in DURATIONS
+        ]
+    )
+    @app_commands.choices(
+        unset=[
+            app_commands.Choice(name=text(f"command.mod.settings.unset.{name}"), value=name)
+            for name in UNSETTABLE
         ]
     )
     async def settings(
@@ -206,6 +216,7 @@ class Mod(commands.Cog):
         approval: bool | None = None,
         log_channel: discord.TextChannel | None = None,
         moderator_role: discord.Role | None = None,
+        unset: str | None = None,
     ) -> None:
         given: dict[str, object] = {
             "member_active": member_active,
@@ -222,11 +233,17 @@ class Mod(commands.Cog):
         changes = {name: value for name, value in given.items() if value is not None}
 
         async def work(moderator: Moderator, locale: str) -> str:
-            if not changes:
+            if not changes and unset is None:
                 return messages.settings_text(locale, await self.actions.settings(moderator.guild_id))
+            if unset in changes:
+                return messages.set_and_unset(locale, unset)
             kept = await self.actions.settings(moderator.guild_id)
             turns_approval_on = changes.get("approval") is True and not kept.approval
-            if changes.get("approval") is True and (changes.get("log_channel") or kept.log_channel) is None:
+            approval_after = changes.get("approval", kept.approval) is True
+            log_channel_after = (
+                None if unset == "log_channel" else changes.get("log_channel") or kept.log_channel
+            )
+            if approval_after and log_channel_after is None:
                 return messages.approval_needs_log_channel(locale)
             lines = []
             # The log channel first: a job admitted in approval mode needs it for its request.
@@ -238,6 +255,11 @@ class Mod(commands.Cog):
                     TargetKind.SETTING,
                     name,
                     detail=str(value),
+                )
+                lines.append(messages.action_done(locale, entry))
+            if unset is not None:
+                entry = await self.actions.change_settings(
+                    moderator, setting_change(unset, None), ModAction.UNSET, TargetKind.SETTING, unset
                 )
                 lines.append(messages.action_done(locale, entry))
             if turns_approval_on:

@@ -24,6 +24,7 @@ class ModAction(enum.StrEnum):
     BLOCK = "block"
     UNBLOCK = "unblock"
     SETTING = "setting"
+    UNSET = "unset"
     CHANNEL = "channel"
     ROLE = "role"
     WORD = "word"

@@ -174,6 +174,10 @@ def approval_needs_log_channel(locale: str | None) -> str:
     return t(locale, "mod.approval_needs_log_channel")
 
 
+def set_and_unset(locale: str | None, setting: str) -> str:
+    return t(locale, "mod.set_and_unset", setting=setting)
+
+
 def approval_request(locale: str | None, job: Job) -> str:
     """The approval request in the log channel; post it with mentions disabled."""
     prompt = escape_text(job.request.prompt)

@@ -46,6 +46,8 @@ MODERATOR_SETTINGS = (
     "moderator_role",
 )
 """The options of ``/mod settings``, in the order the command shows them."""
+UNSETTABLE = ("log_channel", "moderator_role")
+"""The settings ``/mod settings unset:`` removes (the others are lifted with 0 or set to another value)."""
 
 
 class SettingProblem(enum.StrEnum):

@@ -469,3 +469,37 @@ def _decided(e2e: EndToEnd, request: StoredMessage) -> StoredMessage | None:
     """The approval request once its buttons are gone (a moderator decided)."""
     current = e2e.discord.message(request.id)
     return current if not current.components else None
+
+
+def setting_shown(answer: StoredMessage, name: str) -> str:
+    """What ``/mod settings`` shows for one setting."""
+    line = next(line for line in answer.content.splitlines() if line.startswith(f"`{name}`"))
+    return line.rsplit(": ", 1)[1]
+
+
+async def test_the_log_channel_and_the_moderator_role_can_be_unset_but_not_the_channel_approval_needs(
+    e2e: EndToEnd,
+) -> None:
+    log = e2e.discord.add_channel("mod-log")
+    role = e2e.discord.add_role("helpers", 0)
+    await mod(e2e, "settings", {"log_channel": log, "moderator_role": role, "approval": True})
+
+    unset = await mod(e2e, "settings", {"unset": "moderator_role"})
+    refused = await mod(e2e, "settings", {"unset": "log_channel"})
+    both = await mod(e2e, "settings", {"log_channel": log, "unset": "log_channel"})
+    shown = await mod(e2e, "settings")
+
+    assert "moderator_role" in unset.content
+    assert setting_shown(shown, "moderator_role") == t("en-US", "settings.none")
+    assert refused.content == t("en-US", "mod.approval_needs_log_channel")
+    assert both.content == t("en-US", "mod.set_and_unset", setting="log_channel")
+    assert setting_shown(shown, "log_channel") == f"<#{log.id}>"
+    [*_, entry] = await log_entries(e2e, log, 4)  # three settings, then the unset
+    assert t("en-US", "audit.unset", moderator=f"<@{e2e.discord.member.id}>", target="`moderator_role`") in (
+        entry.content
+    )
+
+    await mod(e2e, "settings", {"approval": False})
+    await mod(e2e, "settings", {"unset": "log_channel"})
+    assert setting_shown(await mod(e2e, "settings"), "log_channel") == t("en-US", "settings.none")
+    assert_clean(e2e)

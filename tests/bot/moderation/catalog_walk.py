@@ -57,6 +57,7 @@ def render_every_moderation_text(locale: str) -> None:
     messages.no_such_job(locale, "abcd1234")
     messages.not_blocked(locale, 3)
     messages.approval_needs_log_channel(locale)
+    messages.set_and_unset(locale, "log_channel")
     job = minimal_job()
     messages.approval_request(locale, job)
     messages.approval_labels(locale)
