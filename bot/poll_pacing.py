@@ -5,6 +5,11 @@ typically, in RunComfy's queue and generating. :class:`PollPacing` turns that in
 the earliest moment completion is possible (capped at ``poll_max_s``), then ``poll_min_s`` while completion
 is likely, then growing again (the one :class:`bot.backoff.Backoff` rule) for a job far past its usual time.
 Without any finished job to learn from, the wait grows from ``poll_min_s`` as it always did.
+
+A job takes at least the least time its kind took, counted from the last time it was seen waiting: it
+cannot have started sooner. A finished job is taken to have ended midway between the last poll that saw it
+running and the one that saw it done, as it is taken to have started midway between seen waiting and seen
+running: a job seen late would otherwise teach that its kind takes longer than it does.
 """
 
 from __future__ import annotations
@@ -55,6 +60,13 @@ def likely_start(started_at: datetime, queued_until: datetime | None) -> datetim
     return queued_until + (started_at - queued_until) / 2
 
 
+def likely_end(finished_at: datetime, running_until: datetime | None) -> datetime:
+    """Midway between the last time the job was seen running and the first time it was seen finished."""
+    if running_until is None or running_until >= finished_at:
+        return finished_at
+    return running_until + (finished_at - running_until) / 2
+
+
 def kind_of(job: Job) -> Kind:
     return job.request.resolution, job.request.duration
 
@@ -66,10 +78,13 @@ class JobTimings:
     _by_kind: dict[Kind, _Samples] = field(default_factory=dict)
     _known: dict[tuple[Kind, bool], Timing | None] = field(default_factory=dict)
 
-    def learn(self, job: Job, queued_until: datetime | None = None) -> bool:
+    def learn(
+        self, job: Job, queued_until: datetime | None = None, running_until: datetime | None = None
+    ) -> bool:
         """Remember a finished job's times (those it has stamps for); ``queued_until`` is when it was last
-        seen waiting, so it started between then and ``started_at``. True when the least time of its kind
-        to generate fell (or was not known), so other jobs may be done sooner than thought."""
+        seen waiting, so it started between then and ``started_at``, and ``running_until`` when it was last
+        seen generating. True when the least time of its kind to generate fell (or was not known), so
+        other jobs may be done sooner than thought."""
         if job.state not in (JobState.COMPLETED, JobState.DELIVERED) or job.started_at is None:
             return False
         if job.finished_at is None:
@@ -81,7 +96,7 @@ class JobTimings:
         samples = self._by_kind.setdefault(kind, _Samples())
         if job.submitted_at is not None:
             samples.queued.append(max((started - job.submitted_at).total_seconds(), 0.0))
-        generating = max((job.finished_at - started).total_seconds(), 0.0)
+        generating = max((likely_end(job.finished_at, running_until) - started).total_seconds(), 0.0)
         samples.generating.append(generating)
         self._known.clear()
         return least_before is None or generating < least_before
@@ -157,8 +172,9 @@ class PollPacing:
             return None
         least = timedelta(seconds=generating.lower_s)
         if seen.job.state is JobState.IN_PROGRESS:
+            # It started no sooner than it was last seen waiting.
             started = seen.job.started_at or now
-            return likely_start(started, seen.queued_until) + least - self.pace.first
+            return (seen.queued_until or started - self.pace.first) + least
         # Still waiting (behind ``remote_queue_position`` others, or next): it starts no sooner than now,
         # nor before the shortest wait in the queue seen so far.
         queued = timings.queued(kind)

@@ -51,6 +51,8 @@ class _Follow:
     """The job as last read or written."""
     queued_until: datetime | None = None
     """The last time RunComfy said the job was still waiting."""
+    running_until: datetime | None = None
+    """The last time RunComfy said the job was still generating."""
     polled_at: datetime | None = None
     """When the last poll was sent: the next one is planned from then."""
 
@@ -243,7 +245,10 @@ class Tracker:
         seen_state = follow.job.state if follow.job is not None else None
         if isinstance(result.status, Queued) and seen_state is JobState.IN_QUEUE:
             follow.queued_until = now
-        return await self._update(job_id, lambda j, now: apply_status(j, result.status, now))
+        changed = await self._update(job_id, lambda j, now: apply_status(j, result.status, now))
+        if isinstance(result.status, InProgress) and job_id in self._follows:
+            follow.running_until = now
+        return changed
 
     async def _after_error(self, job_id: str, exc: Exception) -> None:
         """An error while polling one job: tried again later when it may pass, else the job fails (and
@@ -266,7 +271,9 @@ class Tracker:
         self._seen(written.after)
         if written.after is not None and written.after.state is JobState.COMPLETED:
             follow = self._follows.get(job_id)
-            if self._timings.learn(written.after, follow.queued_until if follow is not None else None):
+            queued_until = follow.queued_until if follow is not None else None
+            running_until = follow.running_until if follow is not None else None
+            if self._timings.learn(written.after, queued_until, running_until):
                 self._bring_forward()
         if written.job is None or not written.job.state.is_at_runcomfy or written.held_by is not None:
             self._follows.pop(job_id, None)  # done, or another process holds it now

@@ -98,14 +98,16 @@ def _times(waits: list[timedelta]) -> list[datetime]:
     return times
 
 
-def test_the_earliest_completion_counts_from_midway_between_seen_waiting_and_seen_running() -> None:
+def test_the_earliest_completion_counts_from_the_last_time_the_job_was_seen_waiting() -> None:
     timings = _timings(_finished("720p", 5, 0, 30))
-    job = _running(started_s=20)  # seen running at 20 s, last seen waiting at 12 s: started about 16 s
+    job = _running(started_s=20)  # seen running at 20 s, last seen waiting at 12 s
     seen = Observed(job, _at(12), quiet_polls=0)
-    # one fast poll ahead of the soonest finish: 16 s + 30 s - 2 s
-    assert PACING.earliest_completion(seen, timings, _at(20)) == _at(44)
+    assert PACING.earliest_completion(seen, timings, _at(20)) == _at(42)  # 12 s + 30 s
     assert PACING.next_poll(seen, timings, _at(20)) == timedelta(seconds=15)
-    assert PACING.next_poll(seen, timings, _at(43)) == timedelta(seconds=2)
+    assert PACING.next_poll(seen, timings, _at(42)) == timedelta(seconds=2)
+    # never seen waiting: one fast poll ahead of the soonest finish from when it was seen running
+    unseen = Observed(job, None, quiet_polls=0)
+    assert PACING.earliest_completion(unseen, timings, _at(20)) == _at(48)
 
 
 def test_a_finished_job_is_learned_from_midway_between_seen_waiting_and_seen_running() -> None:
@@ -139,3 +141,10 @@ def test_a_job_far_past_its_usual_time_is_polled_less_and_less() -> None:
     seen = Observed(_running(started_s=0), None, quiet_polls=6)
     assert PACING.next_poll(seen, timings, _at(30)) == timedelta(seconds=2)
     assert PACING.next_poll(seen, timings, _at(41)) == PACING.pace.delay(6)
+
+
+def test_a_finished_job_is_learned_to_have_ended_midway_between_seen_running_and_seen_finished() -> None:
+    timings = JobTimings()
+    finished = _finished("720p", 5, 0, 40)  # seen finished at 40 s, last seen running at 30 s
+    timings.learn(finished, queued_until=None, running_until=_at(30))
+    assert timings.generating(("720p", 5)) == Timing(35, 35)
