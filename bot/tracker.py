@@ -2,11 +2,10 @@
 
 A job is polled on ``/result``, which answers the status while the job runs and the output once it is done,
 so a finished job costs no extra call. Each job's next poll is :mod:`bot.poll_pacing`'s rule: rarely while
-finished jobs of its kind say it cannot be done, every ``poll_min_s`` once it may be; without them the
-interval grows at the client's pace (:data:`client.api.POLL_GROWTH`) from ``poll_min_s`` to ``poll_max_s``
-while nothing changes. A job just accepted is not polled at once: RunComfy's answer already said it waits.
-Each poll is planned from the moment the one before it was sent. A job older than ``job_max_s`` since its
-submission is cancelled at RunComfy if still queued there, and marked failed.
+the jobs seen so far say it cannot be done, every ``poll_min_s`` once it may be. A job just accepted is not
+polled at once: RunComfy's answer already said it waits. Each poll is planned from the moment the one before
+it was sent. A job older than ``job_max_s`` since its submission is cancelled at RunComfy if still queued
+there, and marked failed.
 """
 
 from __future__ import annotations
@@ -141,6 +140,7 @@ class Tracker:
             return
         now = self._clock()
         follow = _Follow(job.id, now, job=job, queued_until=job.submitted_at, polled_at=job.updated_at)
+        self._timings.waiting(job)
         follow.due = job.updated_at + self._next_poll(follow)
         self._follows[job.id] = follow
         self._wake()
@@ -214,7 +214,7 @@ class Tracker:
         job = await self._store.get(job_id)
         self._seen(job)
         if job is None or not job.state.is_at_runcomfy or job.request_id is None:
-            self._follows.pop(job_id, None)
+            self._unfollow(job_id)
             return False
         now = self._clock()
         if job.submitted_at is not None and now - job.submitted_at > self._job_max:
@@ -246,9 +246,18 @@ class Tracker:
         if isinstance(result.status, Queued) and seen_state is JobState.IN_QUEUE:
             follow.queued_until = now
         changed = await self._update(job_id, lambda j, now: apply_status(j, result.status, now))
-        if isinstance(result.status, InProgress) and job_id in self._follows:
-            follow.running_until = now
+        if job_id in self._follows and follow.job is not None:
+            if isinstance(result.status, Queued):
+                self._timings.waiting(follow.job)
+            elif isinstance(result.status, InProgress):
+                follow.running_until = now
+                self._timings.started(follow.job, follow.queued_until)
         return changed
+
+    def _unfollow(self, job_id: str) -> None:
+        self._follows.pop(job_id, None)
+        if self._timings.left(job_id):
+            self._bring_forward()
 
     async def _after_error(self, job_id: str, exc: Exception) -> None:
         """An error while polling one job: tried again later when it may pass, else the job fails (and
@@ -276,7 +285,7 @@ class Tracker:
             if self._timings.learn(written.after, queued_until, running_until):
                 self._bring_forward()
         if written.job is None or not written.job.state.is_at_runcomfy or written.held_by is not None:
-            self._follows.pop(job_id, None)  # done, or another process holds it now
+            self._unfollow(job_id)  # done, or another process holds it now
             if written.changed:
                 self._on_released()
         return written.changed
