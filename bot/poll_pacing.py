@@ -22,7 +22,7 @@ Why each rule is safe to wait for:
   before it. While ``WITNESSES`` of them are generating and none of their kind has finished, the odds that
   it is the quickest of them all are at most 1 in ``WITNESSES + 1``; it is then polled every
   ``poll_max_s``, and the first of them to finish sets the least time for it.
-- **Nothing known** (no job of its kind or below has finished, and too few started before it): a job
+- **Nothing known** (no job has finished yet, and too few of its kind or below started before it): a job
   generating may finish at any moment, so it is polled every ``poll_min_s``; only a fresh bot's first jobs
   are in that state, and the first to finish teaches the rest. A waiting job's pause grows as it always did.
 - **Waiting**: a job in the queue is looked at often enough to place its start (see
