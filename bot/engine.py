@@ -77,7 +77,7 @@ class JobEngine:
         self.scheduler = Scheduler(
             services,
             max_active=pace.max_active,
-            on_submitted=self.tracker.track,
+            on_submitted=self.tracker.submitted,
             on_unsaved=self.presenter.job_changed,
             refresh_urls=refresh_urls,
             per_server=pace.max_active_per_server,

@@ -2,10 +2,10 @@
 
 A job is polled on ``/result``, which answers the status while the job runs and the output once it is done,
 so a finished job costs no extra call. Each job's next poll is :mod:`bot.poll_pacing`'s rule: rarely while
-finished jobs of its kind say it cannot be done, every ``poll_min_s`` once it may be; without them the
-interval grows at the client's pace (:data:`client.api.POLL_GROWTH`) from ``poll_min_s`` to ``poll_max_s``
-while nothing changes. A job older than
-``job_max_s`` since its submission is cancelled at RunComfy if still queued there, and marked failed.
+the jobs seen so far say it cannot be done, every ``poll_min_s`` once it may be. A job just accepted is not
+polled at once: RunComfy's answer already said it waits. Each poll is planned from the moment the one before
+it was sent. A job older than ``job_max_s`` since its submission is cancelled at RunComfy if still queued
+there, and marked failed.
 """
 
 from __future__ import annotations
@@ -50,7 +50,10 @@ class _Follow:
     """The job as last read or written."""
     queued_until: datetime | None = None
     """The last time RunComfy said the job was still waiting."""
+    running_until: datetime | None = None
+    """The last time RunComfy said the job was still generating."""
     polled_at: datetime | None = None
+    """When the last poll was sent: the next one is planned from then."""
 
 
 def apply_status(job: Job, status: JobStatus, now: datetime) -> Job:
@@ -122,9 +125,25 @@ class Tracker:
         self._errors = RepeatedErrors(log, "polling")
 
     def track(self, job: Job) -> None:
+        """Follow a job from now on: its first poll is now, since it may have moved since it was read."""
         if job.id not in self._follows:
             self._follows[job.id] = _Follow(job.id, self._clock())
             self._wake()
+
+    def submitted(self, job: Job) -> None:
+        """Follow a job RunComfy has just accepted: its answer said the job waits, so the first poll is
+        planned as after a poll that saw it waiting."""
+        if job.id in self._follows:
+            return
+        if job.state is not JobState.IN_QUEUE or job.submitted_at is None:
+            self.track(job)
+            return
+        now = self._clock()
+        follow = _Follow(job.id, now, job=job, queued_until=job.submitted_at, polled_at=job.updated_at)
+        self._timings.waiting(job)
+        follow.due = job.updated_at + self._next_poll(follow)
+        self._follows[job.id] = follow
+        self._wake()
 
     async def run(self) -> None:
         try:
@@ -155,11 +174,10 @@ class Tracker:
     async def _poll(self, follow: _Follow) -> None:
         try:
             async with self._polls:
-                changed = await self._poll_once(follow.job_id)
+                changed = await self._poll_once(follow)
             if follow.job_id in self._follows:
                 follow.quiet_polls = 0 if changed else follow.quiet_polls + 1
-                follow.polled_at = self._clock()
-                follow.due = follow.polled_at + self._next_poll(follow)
+                follow.due = (follow.polled_at or self._clock()) + self._next_poll(follow)
             else:
                 self._errors.cleared(follow.job_id)
         except Exception as exc:
@@ -170,13 +188,12 @@ class Tracker:
             self._wake()
 
     def _next_poll(self, follow: _Follow) -> timedelta:
-        now = self._clock()
+        """The wait from the last poll (when it was sent) to the next."""
+        polled_at = follow.polled_at or self._clock()
         if follow.job is None:
             return self._pacing.pace.delay(follow.quiet_polls)
-        if follow.job.state is JobState.IN_QUEUE:
-            follow.queued_until = now
         seen = Observed(follow.job, follow.queued_until, follow.quiet_polls)
-        return self._pacing.next_poll(seen, self._timings, now)
+        return self._pacing.next_poll(seen, self._timings, polled_at)
 
     def _bring_forward(self) -> None:
         """What was just learned may say another job could be done sooner than its next poll."""
@@ -192,16 +209,18 @@ class Tracker:
         if follow is not None:
             follow.job = job
 
-    async def _poll_once(self, job_id: str) -> bool:
+    async def _poll_once(self, follow: _Follow) -> bool:
+        job_id = follow.job_id
         job = await self._writer.read(job_id)
         self._seen(job)
         if job is None or not job.state.is_at_runcomfy or job.request_id is None:
-            self._follows.pop(job_id, None)
+            self._unfollow(job_id)
             return False
         now = self._clock()
         if job.submitted_at is not None and now - job.submitted_at > self._job_max:
             await self._give_up(job)
             return True
+        follow.polled_at = now
         try:
             result = await self._api.result(job.request_id)
         except NotFoundError:
@@ -223,7 +242,22 @@ class Tracker:
             self._errors.seen(job_id, exc, level=logging.WARNING)
             return False
         self._errors.cleared(job_id)
-        return await self._update(job_id, lambda j, now: apply_status(j, result.status, now))
+        seen_state = follow.job.state if follow.job is not None else None
+        if isinstance(result.status, Queued) and seen_state is JobState.IN_QUEUE:
+            follow.queued_until = now
+        changed = await self._update(job_id, lambda j, now: apply_status(j, result.status, now))
+        if job_id in self._follows and follow.job is not None:
+            if isinstance(result.status, Queued):
+                self._timings.waiting(follow.job)
+            elif isinstance(result.status, InProgress):
+                follow.running_until = now
+                self._timings.started(follow.job, follow.queued_until)
+        return changed
+
+    def _unfollow(self, job_id: str) -> None:
+        self._follows.pop(job_id, None)
+        if self._timings.left(job_id):
+            self._bring_forward()
 
     async def _after_error(self, job_id: str, exc: Exception) -> None:
         """An error while polling one job: tried again later when it may pass, else the job fails (and
@@ -246,10 +280,12 @@ class Tracker:
         self._seen(written.after)
         if written.after is not None and written.after.state is JobState.COMPLETED:
             follow = self._follows.get(job_id)
-            if self._timings.learn(written.after, follow.queued_until if follow is not None else None):
+            queued_until = follow.queued_until if follow is not None else None
+            running_until = follow.running_until if follow is not None else None
+            if self._timings.learn(written.after, queued_until, running_until):
                 self._bring_forward()
         if written.job is None or not written.job.state.is_at_runcomfy or written.held_by is not None:
-            self._follows.pop(job_id, None)  # done, or another process holds it now
+            self._unfollow(job_id)  # done, or another process holds it now
             if written.changed:
                 self._on_released()
         return written.changed

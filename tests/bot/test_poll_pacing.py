@@ -5,7 +5,14 @@ import pytest
 
 from bot.backoff import Backoff
 from bot.jobs import Job, JobState
-from bot.poll_pacing import JobTimings, Observed, PollPacing, Timing
+from bot.poll_pacing import (
+    NOT_BEFORE_ELDERS,
+    JobTimings,
+    Observed,
+    PollPacing,
+    Timing,
+    no_larger,
+)
 from tests.store.jobs_for_tests import minimal_job
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -32,10 +39,17 @@ def _finished(resolution: str, duration: int, queued_s: float, generating_s: flo
     )
 
 
-def _running(resolution: str = "720p", duration: int = 5, started_s: float = 0.0) -> Job:
+def _running(
+    resolution: str = "720p", duration: int = 5, started_s: float = 0.0, job_id: str = "0000000a"
+) -> Job:
     job = make_job(JobState.IN_PROGRESS)
     request = dataclasses.replace(job.request, resolution=resolution, duration=duration)
-    return dataclasses.replace(job, request=request, submitted_at=T0, started_at=_at(started_s))
+    return dataclasses.replace(job, id=job_id, request=request, submitted_at=T0, started_at=_at(started_s))
+
+
+def _waiting(resolution: str = "720p", duration: int = 5, job_id: str = "0000000a") -> Job:
+    job = _running(resolution, duration, job_id=job_id)
+    return dataclasses.replace(job, state=JobState.IN_QUEUE, started_at=None)
 
 
 def _timings(*jobs: Job) -> JobTimings:
@@ -70,9 +84,11 @@ def test_unfinished_jobs_teach_nothing() -> None:
     assert timings.generating(("720p", 5)) is None
 
 
-def test_without_history_the_wait_grows_as_before() -> None:
-    seen = Observed(_running(), None, quiet_polls=3)
-    assert PACING.next_poll(seen, JobTimings(), _at(10)) == PACING.pace.delay(3)
+def test_with_nothing_known_a_waiting_job_waits_longer_and_a_running_one_is_polled_at_the_pace() -> None:
+    waiting = Observed(_waiting(), None, quiet_polls=3)
+    assert PACING.next_poll(waiting, JobTimings(), _at(10)) == PACING.pace.delay(3)
+    running = Observed(_running(), None, quiet_polls=3)
+    assert PACING.next_poll(running, JobTimings(), _at(10)) == PACING.pace.first
 
 
 def test_polls_are_rare_while_completion_is_impossible_and_fast_once_it_is_likely() -> None:
@@ -98,14 +114,16 @@ def _times(waits: list[timedelta]) -> list[datetime]:
     return times
 
 
-def test_the_earliest_completion_counts_from_midway_between_seen_waiting_and_seen_running() -> None:
+def test_the_earliest_completion_counts_from_the_last_time_the_job_was_seen_waiting() -> None:
     timings = _timings(_finished("720p", 5, 0, 30))
-    job = _running(started_s=20)  # seen running at 20 s, last seen waiting at 12 s: started about 16 s
+    job = _running(started_s=20)  # seen running at 20 s, last seen waiting at 12 s
     seen = Observed(job, _at(12), quiet_polls=0)
-    # one fast poll ahead of the soonest finish: 16 s + 30 s - 2 s
-    assert PACING.earliest_completion(seen, timings, _at(20)) == _at(44)
+    assert PACING.earliest_completion(seen, timings, _at(20)) == _at(42)  # 12 s + 30 s
     assert PACING.next_poll(seen, timings, _at(20)) == timedelta(seconds=15)
-    assert PACING.next_poll(seen, timings, _at(43)) == timedelta(seconds=2)
+    assert PACING.next_poll(seen, timings, _at(42)) == timedelta(seconds=2)
+    # never seen waiting: one fast poll ahead of the soonest finish from when it was seen running
+    unseen = Observed(job, None, quiet_polls=0)
+    assert PACING.earliest_completion(unseen, timings, _at(20)) == _at(48)
 
 
 def test_a_finished_job_is_learned_from_midway_between_seen_waiting_and_seen_running() -> None:
@@ -139,3 +157,94 @@ def test_a_job_far_past_its_usual_time_is_polled_less_and_less() -> None:
     seen = Observed(_running(started_s=0), None, quiet_polls=6)
     assert PACING.next_poll(seen, timings, _at(30)) == timedelta(seconds=2)
     assert PACING.next_poll(seen, timings, _at(41)) == PACING.pace.delay(6)
+
+
+def test_a_finished_job_is_learned_to_have_ended_midway_between_seen_running_and_seen_finished() -> None:
+    timings = JobTimings()
+    finished = _finished("720p", 5, 0, 40)  # seen finished at 40 s, last seen running at 30 s
+    timings.learn(finished, queued_until=None, running_until=_at(30))
+    assert timings.generating(("720p", 5)) == Timing(35, 35)
+
+
+def test_only_a_kind_no_larger_in_both_lines_and_length_is_no_more_work() -> None:
+    assert no_larger(("480p", 5), ("720p", 10))
+    assert no_larger(("720p", 10), ("720p", 10))
+    assert not no_larger(("720p", 5), ("480p", 10))
+    assert not no_larger(("480p", 10), ("720p", 5))
+    assert not no_larger(("1080p", 5), ("720p", 5))
+    assert not no_larger(("4k", 5), ("4k", 10))  # an unknown resolution compares with itself only
+
+
+def test_a_kind_not_seen_yet_takes_at_least_the_longest_least_time_of_the_kinds_below_it() -> None:
+    timings = _timings(
+        _finished("480p", 5, 0, 20), _finished("720p", 10, 0, 38), _finished("1080p", 5, 0, 40)
+    )
+    assert timings.least_generating_s(("1080p", 10), None) == 40
+    assert timings.least_generating_s(("720p", 5), None) == 20  # 720p 10 s and 1080p are not below it
+    assert timings.least_generating_s(("480p", 10), None) == 20
+
+
+def test_a_kind_takes_no_longer_at_least_than_its_own_quickest_job() -> None:
+    timings = _timings(_finished("720p", 10, 0, 38), _finished("1080p", 10, 0, 35))
+    assert timings.least_generating_s(("1080p", 10), None) == 35
+
+
+def test_a_kind_with_nothing_below_it_finished_borrows_the_least_time_of_any_kind() -> None:
+    timings = _timings(_finished("720p", 10, 0, 38))
+    assert timings.least_generating_s(("480p", 5), None) == 38
+    assert timings.least_generating_s(("480p", 5), _at(10)) == 38
+    assert JobTimings().least_generating_s(("480p", 5), None) is None
+
+
+def _with_elders(count: int, resolution: str = "480p", duration: int = 5) -> JobTimings:
+    timings = JobTimings(witnesses=3)
+    for index in range(count):
+        timings.started(_running(resolution, duration, started_s=index, job_id=f"elder{index}"))
+    return timings
+
+
+def test_a_job_with_enough_elders_generating_waits_for_them_at_the_longest_pause() -> None:
+    timings = _with_elders(3)
+    younger = Observed(_running("480p", 5, started_s=5), _at(4), quiet_polls=0)
+    assert PACING.earliest_completion(younger, timings, _at(30)) == NOT_BEFORE_ELDERS
+    assert PACING.next_poll(younger, timings, _at(30)) == PACING.pace.cap
+    # a larger job waits for smaller elders too; a smaller one does not wait for larger ones
+    larger = Observed(_running("1080p", 10, started_s=5), _at(4), quiet_polls=0)
+    assert PACING.earliest_completion(larger, timings, _at(30)) == NOT_BEFORE_ELDERS
+    smaller = Observed(_running("480p", 5, started_s=5), _at(4), quiet_polls=0)
+    assert PACING.earliest_completion(smaller, _with_elders(3, "720p"), _at(30)) is None
+
+
+def test_a_job_with_too_few_elders_is_polled_at_the_pace() -> None:
+    timings = _with_elders(3)
+    third = Observed(_running("480p", 5, started_s=1.5), _at(1.5), quiet_polls=0)  # two started before it
+    assert PACING.earliest_completion(third, timings, _at(30)) is None
+    assert PACING.next_poll(third, timings, _at(30)) == PACING.pace.first
+    assert timings.left("elder0")
+    assert not timings.left("elder0")
+    younger = Observed(_running("480p", 5, started_s=5), _at(4), quiet_polls=0)
+    assert PACING.earliest_completion(younger, timings, _at(30)) is None  # one elder gone
+
+
+def test_the_first_elder_to_finish_sets_the_least_time_for_the_rest() -> None:
+    timings = _with_elders(3)
+    first = dataclasses.replace(
+        _running("480p", 5, started_s=1, job_id="elder1"),
+        state=JobState.COMPLETED,
+        finished_at=_at(25),
+    )
+    assert timings.learn(first)
+    younger = Observed(_running("480p", 5, started_s=5), _at(4), quiet_polls=0)
+    assert PACING.earliest_completion(younger, timings, _at(10)) == _at(28)  # last seen waiting + 24 s
+    assert timings.least_generating_s(("480p", 5), _at(4)) == 24
+
+
+def test_the_typical_wait_counts_the_jobs_still_waiting_at_their_wait_so_far() -> None:
+    timings = JobTimings()
+    timings.started(dataclasses.replace(_running(job_id="quick"), started_at=_at(1)), queued_until=_at(1))
+    for index in range(2):
+        timings.waiting(_waiting(job_id=f"slow{index}"))
+    assert timings.typical_wait_s(("720p", 5), _at(30)) == 30  # waits 1, 30 and 30
+    timings.started(dataclasses.replace(_running(job_id="slow0"), started_at=_at(31)), queued_until=_at(31))
+    timings.left("slow1")
+    assert timings.typical_wait_s(("720p", 5), _at(40)) == 16  # waits 1 and 31

@@ -143,3 +143,26 @@ async def test_a_stored_request_id_that_is_not_url_safe_fails_the_job(tmp_path: 
         failed = await engine.stored(job.id)
     assert failed.failure_reason is FailureReason.UNEXPECTED_ANSWER
     assert not [r for r in engine.fake.requests if "admin" in r.path]
+
+
+async def test_a_job_runcomfy_just_accepted_is_first_polled_later_not_at_once(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, start_loops=False) as engine:
+        job = await engine.scheduler.enqueue(new_job())
+        written = await engine.core.writer.apply(
+            job.id,
+            lambda j, now: j.moved_to(JobState.SUBMITTING, at=now).moved_to(
+                JobState.IN_QUEUE, at=now, request_id="accepted-1"
+            ),
+        )
+        accepted = written.after
+        assert accepted is not None
+        assert accepted.submitted_at is not None
+        elsewhere = await engine.scheduler.enqueue(new_job(user_id=8))
+
+        engine.tracker.submitted(accepted)
+        engine.tracker.track(elsewhere)  # a job found at start is looked at at once
+
+        follows = engine.tracker._follows
+        # Planned as after a poll at the moment of the answer: at least the fast pace later.
+        assert follows[accepted.id].due - accepted.updated_at >= engine.tracker._pacing.pace.first
+        assert follows[elsewhere.id].due <= engine.core.writer.clock()
