@@ -49,6 +49,7 @@ KOREAN_NAMES = {
     "approval": "승인",
     "log_channel": "로그_채널",
     "moderator_role": "관리자_역할",
+    "unset": "해제",
 }
 
 

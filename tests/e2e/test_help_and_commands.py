@@ -94,7 +94,7 @@ async def test_every_mod_subcommand_and_option_reads_in_korean(e2e: EndToEnd) ->
     settings = next(o for o in commands["mod"]["options"] if o["name"] == "settings")
     assert [o["name"] for o in settings["options"]] == [
         "member_active", "member_daily", "cooldown_s", "queue_max", "max_resolution",
-        "max_duration", "daily_budget", "approval", "log_channel", "moderator_role",
+        "max_duration", "daily_budget", "approval", "log_channel", "moderator_role", "unset",
     ]  # fmt: skip
 
 
