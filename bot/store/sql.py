@@ -147,9 +147,7 @@ def create_engine_for(database_url: str) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         assert url.database is not None  # checked by normalise_database_url
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        # Each connection ends its own transaction (SQLAlchemy emits BEGIN here, see below), so the pool
-        # need not roll back once more on every return: that was a trip to SQLite's thread per call.
-        engine = create_async_engine(url, hide_parameters=True, pool_reset_on_return=None)
+        engine = create_async_engine(url, hide_parameters=True)
         _enable_sqlite_transactions(engine)
         return engine
     return create_async_engine(
