@@ -87,10 +87,6 @@ def _final(job: Job, now: datetime) -> Job:
     return job.with_changes(at=now, reply_final=True)
 
 
-def _delivered_and_final(job: Job, now: datetime) -> Job:
-    return _final(job.moved_to(JobState.DELIVERED, at=now), now)
-
-
 class Presenter:
     def __init__(
         self,
@@ -304,14 +300,15 @@ class Presenter:
                 reply.dirty = True  # the next flush shows the failure and tells the member
                 return
             await self._remember_target(reply, target)
+            await self._save(reply, lambda j, now: j.moved_to(JobState.DELIVERED, at=now))
         else:
             target = await self._port.show(job, self._card(reply))
             await self._remember_target(reply, target)
         reply.last_edit = self._clock()
-        # The mention goes out before the end is stored (delivered, and final, in one write): after a crash
-        # in between the video may be shown and the member told twice, never not at all.
+        # The mention goes out before reply_final is stored: after a crash in between the member may be
+        # told twice, never not at all.
         await self._port.announce(reply.job)
-        await self._save(reply, _delivered_and_final if deliver else _final)
+        await self._save(reply, _final)
 
     async def _remember_target(self, reply: _Reply, target: ReplyTarget) -> None:
         if target != reply.job.reply:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.jobs import CancelPlace, FailureReason, Job, JobState
+from bot.jobs import CancelPlace, FailureReason, JobState
 from bot.presenter import GIVE_UP_AFTER, Presenter
 from bot.queue_policy import QueueView
 from bot.service_health import ServiceHealth
@@ -113,36 +113,5 @@ async def test_refused_progress_edits_do_not_use_up_the_tries_of_the_end(tmp_pat
         engine.replies.fail_deliveries = 1
         engine.fake.set_state(submitted.request_id or "", "completed")
         final = await engine.wait_final(job.id)
-        assert final.state is JobState.DELIVERED
-        assert engine.replies.delivered == [job.id]
-
-
-async def test_a_delivered_job_is_stored_delivered_and_final_in_one_write_after_its_member_is_told(
-    tmp_path: Path,
-) -> None:
-    async with running_engine(tmp_path) as engine:
-        heard: list[Job] = []
-        told_when_heard: list[bool] = []
-
-        class Every:
-            def job_changed(self, job: Job) -> None:
-                heard.append(job)
-                told_when_heard.append(job.id in engine.replies.announced)
-
-            def queue_changed(self) -> None:
-                pass
-
-        engine.core.writer.add_listener(Every())
-        job = await engine.scheduler.enqueue(new_job())
-        await engine.wait_state(job.id, JobState.IN_QUEUE)
-        (request_id,) = engine.fake.jobs
-        engine.fake.advance(request_id)
-        engine.fake.advance(request_id)
-        final = await engine.wait_final(job.id)
-
-        completed_at = next(i for i, j in enumerate(heard) if j.state is JobState.COMPLETED)
-        after = heard[completed_at + 1 :]
-        assert [(j.state, j.reply_final) for j in after] == [(JobState.DELIVERED, True)]
-        assert told_when_heard[completed_at + 1]
         assert final.state is JobState.DELIVERED
         assert engine.replies.delivered == [job.id]
