@@ -37,6 +37,7 @@ class RecordingReplies:
     announced: list[str] = field(default_factory=list)
     fail_shows: int = 0
     fail_deliveries: int = 0
+    fail_announces: int = 0
     refuse_all: bool = False
     refused: list[JobState] = field(default_factory=list)
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -67,6 +68,9 @@ class RecordingReplies:
 
     async def announce(self, job: Job) -> None:
         self._refuse_if_told(job)
+        if self.fail_announces > 0:
+            self.fail_announces -= 1
+            raise RuntimeError("Discord is having a bad day")
         self.announced.append(job.id)
         await self._signal()
 

@@ -11,6 +11,7 @@ from bot.queue_policy import QueueView
 from bot.service_health import ServiceHealth
 from bot.store import JobStore
 from bot.transitions import JobWriter
+from client.fake import FakeConfig
 from tests.bot.engine_harness import RecordingReplies, WatchingListener, new_job, running_engine
 
 
@@ -115,3 +116,15 @@ async def test_refused_progress_edits_do_not_use_up_the_tries_of_the_end(tmp_pat
         final = await engine.wait_final(job.id)
         assert final.state is JobState.DELIVERED
         assert engine.replies.delivered == [job.id]
+
+
+async def test_a_notice_discord_refuses_is_retried_without_uploading_the_video_again(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, config=FakeConfig(manual=False, check_images=False)) as engine:
+        engine.replies.fail_announces = 2
+        job = await engine.scheduler.enqueue(new_job())
+        final = await engine.wait_final(job.id, timeout=30)
+
+        assert final.state is JobState.DELIVERED
+        assert engine.replies.delivered == [job.id]
+        assert engine.replies.announced == [job.id]
+        assert engine.replies.fail_announces == 0
