@@ -3,7 +3,8 @@
 A change is a pure :data:`Transition` (the job as stored now and the time → the job to save, or None to leave
 it). The writer takes the job's lock, re-reads it, applies the transition, saves it against the version it
 read, then tells every listener. The re-read is skipped while the lease of this process's last write of the
-job lasts: no other process may write the job meanwhile (the store refuses it), so that copy is the row.
+job lasts, less a heartbeat for clocks that disagree: no other process may write the job meanwhile (the
+store refuses it), so that copy is the row.
 Nothing else in the core calls the store's ``create`` or ``save``, so whatever must happen at every change
 (an audit log, metrics) attaches here.
 
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 ID_ATTEMPTS = 5
 # A write that another process's write overtook is re-read and tried this many times in all.
 WRITE_ATTEMPTS = 4
+# Copies whose trust ran out are dropped once this many are kept (then twice as many as are left).
+SWEEP_FROM = 1024
 
 Transition = Callable[[Job, datetime], Job | None]
 """A pure change of a job: given the stored job and the time now, the job to save; None (or the same object)
@@ -91,7 +94,8 @@ class JobWriter:
         self._new_id = new_id
         self._locks: dict[str, asyncio.Lock] = {}
         self._held: dict[str, tuple[Job, datetime]] = {}
-        """Jobs as this process last wrote them, with when the lease of that write ends."""
+        """Jobs as this process last wrote them, with until when that copy is trusted."""
+        self._next_sweep = SWEEP_FROM
 
     def add_listener(self, listener: JobListener) -> None:
         self._listeners.append(listener)
@@ -156,8 +160,12 @@ class JobWriter:
     def _keep(self, job: Job, lease: Lease) -> None:
         if job.state.is_terminal and job.reply_final:
             self._held.pop(job.id, None)  # nothing is left to do, so the store leaves it unleased
-        else:
-            self._held[job.id] = (job, lease.expires_at)
+            return
+        if len(self._held) >= self._next_sweep:
+            now = self.clock()
+            self._held = {key: kept for key, kept in self._held.items() if kept[1] > now}
+            self._next_sweep = max(SWEEP_FROM, 2 * len(self._held))
+        self._held[job.id] = (job, lease.expires_at - self.lease.heartbeat)
 
     async def read(self, job_id: str) -> Job | None:
         """The job as stored: this process's own copy while the lease of its last write lasts, else read."""

@@ -380,13 +380,18 @@ class SqlJobStore:
                 await connection.execute(_oldest_first(select(jobs).where(_unfinished(), takeable)))
             ).mappings()
             found = [(row_to_job(row), row["lease_owner"]) for row in rows]
-            if found:
-                await connection.execute(
-                    update(jobs)
-                    .where(jobs.c.id.in_([job.id for job, _ in found]))
-                    .values(lease_owner=lease.owner, lease_expires_at=lease.expires_at)
-                )
-        return found
+            if not found:
+                return []
+            # Taken only if still takeable: a late write of the old owner (which PostgreSQL's advisory
+            # lock does not hold back) renewed its lease after the read.
+            taken = await connection.execute(
+                update(jobs)
+                .where(jobs.c.id.in_([job.id for job, _ in found]), takeable)
+                .values(lease_owner=lease.owner, lease_expires_at=lease.expires_at)
+                .returning(jobs.c.id)
+            )
+            adopted = set(taken.scalars())
+        return [(job, owner) for job, owner in found if job.id in adopted]
 
     async def next_lease_expiry(self, owner: str) -> datetime | None:
         statement = select(func.min(jobs.c.lease_expires_at)).where(
@@ -690,7 +695,13 @@ _PLACES_BY_MEMBER: Final = (
 )
 _CLAIM: Final = (
     update(jobs)
-    .where(jobs.c.id.in_(bindparam("job_ids", expanding=True)))
+    .where(
+        jobs.c.id.in_(bindparam("job_ids", expanding=True)),
+        # Still as the claim read it: waiting, unclaimed, and this claimer's or with its lease run out.
+        _is_queued(),
+        jobs.c.admitted_at.is_(None),
+        or_(jobs.c.lease_owner == bindparam("claim_owner"), jobs.c.lease_expires_at <= bindparam("claim_at")),
+    )
     .values(
         admitted_at=bindparam("claim_at"),
         lease_owner=bindparam("claim_owner"),

@@ -297,3 +297,18 @@ async def test_a_job_left_unleased_by_its_final_write_is_read_again(store: JobSt
     assert counted.reads == 0
     assert await writer.read(created.id) is not None
     assert counted.reads == 1  # any process may write it now
+
+
+async def test_the_copy_is_not_trusted_in_the_last_heartbeat_of_its_lease(store: JobStore) -> None:
+    counted = CountedReads(store)
+    terms = LeaseTerms("here")
+    now = [NOW]
+    writer = JobWriter(cast(JobStore, counted), clock=lambda: now[0], lease=terms)
+    created = await writer.create(built)
+
+    now[0] = NOW + terms.period - terms.heartbeat - timedelta(seconds=1)
+    await writer.read(created.id)
+    assert counted.reads == 0
+    now[0] = NOW + terms.period - terms.heartbeat  # another process's clock may be this far ahead
+    await writer.read(created.id)
+    assert counted.reads == 1

@@ -5,9 +5,10 @@ Each "process" here is its own store (its own engine and connections) on one dat
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -215,3 +216,46 @@ async def test_the_claim_reads_the_places_taken_in_each_server_and_by_each_membe
     facts = await facts_seen(store)
     assert (facts.in_use, dict(facts.in_use_by_guild)) == (4, {1: 3, 2: 1})
     assert dict(facts.in_use_by_member) == {(1, 7): 2, (1, 8): 1, (2, 7): 1}
+
+
+class LateWriteAfterFirstRead:
+    """A connection that runs ``late`` (another process's write) after its first statement, as a write
+    that PostgreSQL's advisory lock does not hold back can land between a read and the update after it."""
+
+    def __init__(self, connection: Any, late: Callable[[], Awaitable[object]]) -> None:
+        self._connection = connection
+        self._late: Callable[[], Awaitable[object]] | None = late
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        result = await self._connection.execute(*args, **kwargs)
+        if self._late is not None:
+            late, self._late = self._late, None
+            await late()
+        return result
+
+
+async def test_a_takeover_leaves_a_job_whose_owner_renewed_its_lease_after_the_read() -> None:
+    async with fresh_postgres_database() as url, sibling(url) as a, sibling(url) as b:
+        job = await a.create(minimal_job(), A.at(T0))
+
+        async def late_write() -> None:  # process A, its loop back, writes the job again
+            await a.save(job.moved_to(JobState.SUBMITTING, at=LATER), A.at(LATER))
+
+        real = b._serialised  # type: ignore[attr-defined]
+
+        @asynccontextmanager
+        async def serialised() -> AsyncIterator[Any]:
+            async with real() as connection:
+                yield LateWriteAfterFirstRead(connection, late_write)
+
+        b._serialised = serialised  # type: ignore[attr-defined]
+        adopted = await b.adopt(B.at(LATER), at_start=False)
+
+        assert adopted == []
+        stored = await b.get(job.id)
+        assert stored is not None
+        with pytest.raises(LeaseHeldError):  # still A's: B may not write it
+            await b.save(stored.moved_to(JobState.IN_QUEUE, at=LATER, request_id="r"), B.at(LATER))
