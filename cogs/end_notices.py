@@ -9,7 +9,7 @@ the channel's rate limit) go out together in the next one, a line per member, ea
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 import discord
@@ -23,8 +23,9 @@ MAX_PER_MESSAGE = 10
 CONTENT_LIMIT = 2000
 
 Notice = tuple[Job, str]
-Post = Callable[[int, list[Notice]], Awaitable[None]]
-"""Posts the notices (a job and its line) as one message in the channel, pinging each job's member."""
+Post = Callable[[int, list[Notice]], Awaitable[Mapping[str, Exception]]]
+"""Posts the notices (a job and its line) as one message in the channel, pinging each job's member; returns
+what kept some of them from being posted, by job id (raises when none was)."""
 
 
 @dataclass
@@ -84,6 +85,10 @@ class EndNotices:
 
     async def close(self) -> None:
         await self._senders.cancel()
+        for waiting in self._waiting.values():  # a sender cancelled before it ran settles nothing
+            for pending in waiting:
+                pending.sent.cancel()
+        self._waiting.clear()
 
     async def _send_all(self, channel_id: int) -> None:
         waiting = self._waiting[channel_id]
@@ -96,11 +101,11 @@ class EndNotices:
                 pending.sent.cancel()
 
     async def _send(self, channel_id: int, batch: list[_Pending]) -> None:
-        outcome: BaseException | None = None
+        failures: Mapping[str, Exception]
         try:
-            await self._post(channel_id, [(p.job, p.line) for p in batch])
+            failures = await self._post(channel_id, [(p.job, p.line) for p in batch])
         except Exception as exc:
-            outcome = exc
+            failures = {p.job.id: exc for p in batch}
         except asyncio.CancelledError:
             for pending in batch:
                 pending.sent.cancel()
@@ -108,10 +113,11 @@ class EndNotices:
         for pending in batch:
             if pending.sent.done():
                 continue
-            if outcome is None:
+            failure = failures.get(pending.job.id)
+            if failure is None:
                 pending.sent.set_result(None)
             else:
-                pending.sent.set_exception(outcome)
+                pending.sent.set_exception(failure)
 
 
 def mentions_of(notices: list[Notice]) -> discord.AllowedMentions:

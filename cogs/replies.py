@@ -85,9 +85,9 @@ class DiscordReplies:
     async def announce(self, job: Job) -> None:
         await self._notices.announce(job)
 
-    async def _post_notices(self, channel_id: int, notices: list[Notice]) -> None:
+    async def _post_notices(self, channel_id: int, notices: list[Notice]) -> dict[str, Exception]:
         """One message in the channel; a single notice replies to its card. Where the bot may not post,
-        each notice goes through its job's interaction webhook while the token lives."""
+        each notice goes through its job's interaction webhook while the token lives, each on its own."""
         first, _line = notices[0]
         channel = self._bot.get_partial_messageable(channel_id, guild_id=first.guild_id)
         message_id = first.reply.fallback_message_id or first.reply.message_id
@@ -101,11 +101,17 @@ class DiscordReplies:
             else:
                 await channel.send(content, allowed_mentions=mentions)
         except discord.Forbidden:
+            failures: dict[str, Exception] = {}
             for job, line in notices:
                 if not self._token_alive(job):
                     log.warning("job %s: cannot post the end notice in channel %s", job.id, channel_id)
                     continue
-                await self._webhook(job).send(line, allowed_mentions=mentions_of([(job, line)]))
+                try:
+                    await self._webhook(job).send(line, allowed_mentions=mentions_of([(job, line)]))
+                except Exception as exc:
+                    failures[job.id] = exc
+            return failures
+        return {}
 
     def _token_alive(self, job: Job) -> bool:
         reply = job.reply

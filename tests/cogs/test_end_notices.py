@@ -28,8 +28,10 @@ class Channel:
         self.held.set()
         self.posted = asyncio.Condition()
         self.fail_next: Exception | None = None
+        self.refused: dict[int, Exception] = {}
+        """Members whose notice alone is not posted (as a webhook of one job refuses)."""
 
-    async def post(self, channel_id: int, notices: list[Notice]) -> None:
+    async def post(self, channel_id: int, notices: list[Notice]) -> dict[str, Exception]:
         self.posts.append((channel_id, notices))
         async with self.posted:
             self.posted.notify_all()
@@ -37,6 +39,7 @@ class Channel:
         if self.fail_next is not None:
             failure, self.fail_next = self.fail_next, None
             raise failure
+        return {job.id: self.refused[job.user_id] for job, _line in notices if job.user_id in self.refused}
 
     def members(self, index: int) -> list[int]:
         return [job.user_id for job, _line in self.posts[index][1]]
@@ -156,3 +159,30 @@ def test_each_member_is_allowed_to_be_pinged_once() -> None:
     allowed = mentions_of([(job, "") for job in jobs]).to_dict()
     assert allowed["users"] == [1, 3]
     assert allowed.get("parse", []) == []
+
+
+async def test_a_notice_refused_on_its_own_fails_only_its_job() -> None:
+    channel = Channel()
+    notices = EndNotices(channel.post)
+    channel.held.clear()
+    first = asyncio.create_task(notices.announce(ended(1)))
+    await channel.wait_posts(1)
+    channel.refused[3] = OSError("webhook refused")
+    rest = [asyncio.create_task(notices.announce(ended(member))) for member in (2, 3, 4)]
+    channel.release_after_those_started()
+    await first
+
+    outcomes = await asyncio.gather(*rest, return_exceptions=True)
+    assert [type(outcome) for outcome in outcomes] == [type(None), OSError, type(None)]
+
+
+async def test_closing_before_a_sender_ran_still_settles_those_waiting() -> None:
+    channel = Channel()
+    notices = EndNotices(channel.post)
+    waiting = asyncio.create_task(notices.announce(ended(1)))
+    closing = asyncio.create_task(notices.close())  # runs before the sender's first step
+    await closing
+
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert channel.posts == []
