@@ -92,7 +92,8 @@ class Scheduler:
 
     async def awaiting_approval(self) -> frozenset[str]:
         """Waiting jobs of servers in approval mode that no moderator approved yet: they do not start."""
-        return (await self.queue_view()).awaiting_approval
+        queued = await self._store.queued_jobs()
+        return await self._awaiting_approval(queued, await self._settings(queued))
 
     async def _settings(self, queued: list[Job]) -> Mapping[int, ServerSettings]:
         return await self._store.server_settings({job.guild_id for job in queued}) if queued else {}
