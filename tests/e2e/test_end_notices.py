@@ -14,8 +14,6 @@ from tests.conftest import EndToEnd
 from tests.e2e.helpers import animate, assert_clean, end_notices, has_video
 
 MEMBERS = 12
-MESSAGES_PER_WINDOW = 5
-"""Discord's limit on new messages per channel in 5 s (the double's too)."""
 
 
 @pytest.mark.bot_env(ANIMATE_MAX_ACTIVE=str(MEMBERS))
@@ -38,8 +36,7 @@ async def test_jobs_ending_together_are_told_in_a_few_messages_each_member_pinge
 
     assert all(len(told) == 1 for told in notices)
     messages = {told[0].id: told[0] for told in notices}
-    assert len(messages) < MEMBERS
-    assert len(messages) <= MESSAGES_PER_WINDOW + 1  # the rest shared the messages after the first window
+    assert len(messages) < MEMBERS  # those that came while a message waited for the window shared one
     pinged = _pinged_by_message(e2e)
     for message in messages.values():
         mentioned = sorted(re.findall(r"<@(\d+)>", message.content))
