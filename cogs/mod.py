@@ -18,7 +18,9 @@ from bot.moderation.server_settings import (
     MAX_COOLDOWN_S,
     MODERATOR_SETTINGS,
     UNSETTABLE,
+    ServerSettings,
     SettingError,
+    SettingProblem,
 )
 from bot.moderation_actions import MAX_BLOCK_HOURS, Moderator, NotAModeratorError, SettingsChange
 from bot.texts import cancel_outcome
@@ -51,7 +53,16 @@ async def answer(interaction: discord.Interaction, content: str) -> None:
 
 
 def setting_change(name: str, value: object) -> SettingsChange:
-    return lambda kept: kept.with_setting(name, value)
+    """The change ``/mod settings`` makes, checked against the settings as stored when it is applied:
+    approval mode never ends up on without a log channel, whatever another moderator did meanwhile."""
+
+    def change(kept: ServerSettings) -> ServerSettings:
+        changed = kept.with_setting(name, value)
+        if changed.approval and changed.log_channel is None:
+            raise SettingError(name, SettingProblem.NEEDS_LOG_CHANNEL)
+        return changed
+
+    return change
 
 
 class Mod(commands.Cog):

@@ -14,7 +14,13 @@ from bot.jobs import Job
 from bot.moderation.admission import RefusalReason, Refused
 from bot.moderation.audit import AuditEntry, escape_text, log_line
 from bot.moderation.queue_listing import MemberUsage, QueuePage, QueueRow
-from bot.moderation.server_settings import LIMIT_SETTINGS, MODERATOR_SETTINGS, ServerSettings, SettingError
+from bot.moderation.server_settings import (
+    LIMIT_SETTINGS,
+    MODERATOR_SETTINGS,
+    ServerSettings,
+    SettingError,
+    SettingProblem,
+)
 
 CONTENT_LIMIT = 2000
 _QUOTED_DETAILS = ("word", "rule", "reason")
@@ -136,6 +142,8 @@ def settings_text(locale: str | None, settings: ServerSettings) -> str:
 def setting_error_text(locale: str | None, error: SettingError) -> str:
     """The moderator's private answer to a refused setting change, naming the setting and what fits."""
     key = f"setting_error.{error.problem.value}"
+    if error.problem is SettingProblem.NEEDS_LOG_CHANNEL:
+        return approval_needs_log_channel(locale)
     if error.setting in LIMIT_SETTINGS and error.problem.value == "out_of_range":
         key = "setting_error.out_of_range_or_off"
     return t(

@@ -58,6 +58,8 @@ class SettingProblem(enum.StrEnum):
     TOO_LONG = "too_long"
     EMPTY = "empty"
     TOO_MANY = "too_many"
+    NEEDS_LOG_CHANNEL = "needs_log_channel"
+    """Approval mode posts its requests in the log channel: it cannot be on without one."""
 
 
 class SettingError(ValueError):
