@@ -53,6 +53,14 @@ class Channel:
         asyncio.get_running_loop().call_soon(self.held.set)
 
 
+async def first_on_its_way(channel: Channel, notices: EndNotices) -> asyncio.Task[None]:
+    """Member 1's notice, posted and held there as a rate-limited message would be."""
+    channel.held.clear()
+    first = asyncio.create_task(notices.announce(ended(1)))
+    await channel.wait_posts(1)
+    return first
+
+
 async def test_a_lone_notice_goes_out_alone_with_its_member_and_a_link_to_the_card() -> None:
     channel = Channel()
     notices = EndNotices(channel.post)
@@ -69,9 +77,7 @@ async def test_a_lone_notice_goes_out_alone_with_its_member_and_a_link_to_the_ca
 async def test_notices_that_come_while_one_is_on_its_way_share_the_next_message() -> None:
     channel = Channel()
     notices = EndNotices(channel.post)
-    channel.held.clear()
-    first = asyncio.create_task(notices.announce(ended(1)))
-    await channel.wait_posts(1)
+    first = await first_on_its_way(channel, notices)
     rest = [asyncio.create_task(notices.announce(ended(member))) for member in range(2, 6)]
     channel.release_after_those_started()
     await asyncio.gather(first, *rest)
@@ -84,9 +90,7 @@ async def test_notices_that_come_while_one_is_on_its_way_share_the_next_message(
 async def test_a_message_holds_at_most_its_share_of_lines_and_characters() -> None:
     channel = Channel()
     notices = EndNotices(channel.post)
-    channel.held.clear()
-    first = asyncio.create_task(notices.announce(ended(1)))
-    await channel.wait_posts(1)
+    first = await first_on_its_way(channel, notices)
     rest = [asyncio.create_task(notices.announce(ended(member))) for member in range(2, 2 + 25)]
     channel.release_after_those_started()
     await asyncio.gather(first, *rest)
@@ -114,9 +118,7 @@ async def test_each_channel_has_its_own_sender() -> None:
 async def test_a_failed_post_fails_every_notice_it_carried_and_the_next_message_still_goes() -> None:
     channel = Channel()
     notices = EndNotices(channel.post)
-    channel.held.clear()
-    first = asyncio.create_task(notices.announce(ended(1)))
-    await channel.wait_posts(1)
+    first = await first_on_its_way(channel, notices)
     channel.fail_next = OSError("connection reset")
     second = asyncio.create_task(notices.announce(ended(2)))
     channel.release_after_those_started()
@@ -130,9 +132,7 @@ async def test_a_failed_post_fails_every_notice_it_carried_and_the_next_message_
 async def test_a_notice_nobody_waits_for_any_more_is_not_posted() -> None:
     channel = Channel()
     notices = EndNotices(channel.post)
-    channel.held.clear()
-    first = asyncio.create_task(notices.announce(ended(1)))
-    await channel.wait_posts(1)
+    first = await first_on_its_way(channel, notices)
     given_up = asyncio.create_task(notices.announce(ended(2)))
     kept = asyncio.create_task(notices.announce(ended(3)))
     asyncio.get_running_loop().call_soon(given_up.cancel)  # once it waits in line
@@ -164,9 +164,7 @@ def test_each_member_is_allowed_to_be_pinged_once() -> None:
 async def test_a_notice_refused_on_its_own_fails_only_its_job() -> None:
     channel = Channel()
     notices = EndNotices(channel.post)
-    channel.held.clear()
-    first = asyncio.create_task(notices.announce(ended(1)))
-    await channel.wait_posts(1)
+    first = await first_on_its_way(channel, notices)
     channel.refused[3] = OSError("webhook refused")
     rest = [asyncio.create_task(notices.announce(ended(member))) for member in (2, 3, 4)]
     channel.release_after_those_started()

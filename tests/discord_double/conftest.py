@@ -74,20 +74,29 @@ def discordpy_at_double(discord_double: DiscordDouble, monkeypatch: pytest.Monke
     return discord_double
 
 
+@contextlib.asynccontextmanager
+async def connected(
+    double: DiscordDouble, client: discord.Client, tree: app_commands.CommandTree[discord.Client]
+) -> AsyncIterator[None]:
+    """``client`` logged in to the double with ``tree`` synced, connected until the block ends."""
+    await client.login(double.token)
+    await tree.sync()
+    runner = asyncio.create_task(client.connect(reconnect=True))
+    try:
+        await double.wait_for(double.bot_ready)
+        yield
+    finally:
+        await client.close()
+        with contextlib.suppress(asyncio.CancelledError, discord.ConnectionClosed):
+            await runner
+
+
 @pytest.fixture
 async def probe_bot(discordpy_at_double: DiscordDouble) -> AsyncIterator[ProbeBot]:
     """A connected in-process client with ``/probe`` synced."""
     bot = ProbeBot(discordpy_at_double)
-    await bot.client.login(discordpy_at_double.token)
-    await bot.tree.sync()
-    runner = asyncio.create_task(bot.client.connect(reconnect=True))
-    try:
-        await discordpy_at_double.wait_for(discordpy_at_double.bot_ready)
+    async with connected(discordpy_at_double, bot.client, bot.tree):
         yield bot
-    finally:
-        await bot.client.close()
-        with contextlib.suppress(asyncio.CancelledError, discord.ConnectionClosed):
-            await runner
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ against discord.py's own command tree and modal classes."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 from discord import app_commands
 
 from discord_double import DiscordDouble, DoubleError, InteractionHandle, rules
-from tests.discord_double.conftest import ProbeBot
+from tests.discord_double.conftest import ProbeBot, connected
 
 MANAGE_GUILD = discord.Permissions(manage_guild=True).value
 
@@ -97,16 +96,8 @@ class ModBot:
 @pytest.fixture
 async def mod_bot(discordpy_at_double: DiscordDouble) -> AsyncIterator[ModBot]:
     bot = ModBot()
-    await bot.client.login(discordpy_at_double.token)
-    await bot.tree.sync()
-    runner = asyncio.create_task(bot.client.connect(reconnect=True))
-    try:
-        await discordpy_at_double.wait_for(discordpy_at_double.bot_ready)
+    async with connected(discordpy_at_double, bot.client, bot.tree):
         yield bot
-    finally:
-        await bot.client.close()
-        with contextlib.suppress(asyncio.CancelledError, discord.ConnectionClosed):
-            await runner
 
 
 def _moderator(double: DiscordDouble) -> Any:
