@@ -9,11 +9,16 @@ rule) for a job far past its usual time.
 Why each rule is safe to wait for:
 
 - **Least time**: a job takes at least the least time a recent finished job of its kind took, counted
-  from the last time it was seen waiting (it cannot have started sooner). Jobs of a kind are alike, so a
-  new one is quicker than all of the last n with odds of 1 in n + 1. A finished job is taken to have
-  ended midway between the last poll that saw it running and the one that saw it done, as it is taken to
-  have started midway between seen waiting and seen running: a job seen late would otherwise teach that
-  its kind takes longer than it does.
+  from when it likely started: midway between the last poll that saw it waiting and the first that saw it
+  running, the moment its kind's times are counted from too. Jobs of a kind are alike, so a new one is
+  quicker than all of the last n with odds of 1 in n + 1; one that is, and started early in that gap, is
+  found at most half the gap late. A finished job is taken to have ended midway between the last poll
+  that saw it running and the one that saw it done: a job seen late would otherwise teach that its kind
+  takes longer than it does. A job found done after a long pause (it was polled rarely, taken not to be
+  done yet) is taken to have ended no sooner than half a fast pause before it was found, as if it had been
+  polled at the fast pace: such a job is one of its kind's quickest, and the midpoint of the long pause
+  would teach that the kind takes far less than it does, costing every later job of it fast polls. Each
+  such job lowers its kind's least time by about a fast pause, until the least time fits.
 - **No larger kinds**: a larger or longer video is never less work than a smaller and shorter one (the
   work grows with pixels × frames), so a kind takes at least what any kind no larger in both takes at
   least, though never more than a job of its own kind took. A kind not seen yet is bounded that way, and
@@ -85,11 +90,13 @@ def likely_start(started_at: datetime, queued_until: datetime | None) -> datetim
     return queued_until + (started_at - queued_until) / 2
 
 
-def likely_end(finished_at: datetime, running_until: datetime | None) -> datetime:
-    """Midway between the last time the job was seen running and the first time it was seen finished."""
+def likely_end(finished_at: datetime, running_until: datetime | None, pace_s: float) -> datetime:
+    """Midway between the last time the job was seen running and the first time it was seen finished, and
+    no sooner than half a fast pause (``pace_s``) before it was seen finished."""
     if running_until is None or running_until >= finished_at:
         return finished_at
-    return running_until + (finished_at - running_until) / 2
+    midway = running_until + (finished_at - running_until) / 2
+    return max(midway, finished_at - timedelta(seconds=pace_s / 2))
 
 
 def kind_of(job: Job) -> Kind:
@@ -117,6 +124,8 @@ class JobTimings:
     so far)."""
 
     witnesses: int = WITNESSES
+    pace_s: float = 2.0
+    """The pause between polls once completion is likely (``poll_min_s``)."""
     _by_kind: dict[Kind, _Samples] = field(default_factory=dict)
     _generating: dict[Kind, dict[str, datetime]] = field(default_factory=dict)
     """Jobs seen generating and not finished, by kind: id → when they likely started."""
@@ -178,7 +187,8 @@ class JobTimings:
             waited = likely_start(job.started_at, queued_until) - job.submitted_at
             samples.queued.append(max(waited.total_seconds(), 0.0))
         started = likely_start(job.started_at, queued_until)
-        generating = max((likely_end(job.finished_at, running_until) - started).total_seconds(), 0.0)
+        ended = likely_end(job.finished_at, running_until, self.pace_s)
+        generating = max((ended - started).total_seconds(), 0.0)
         samples.generating.append(generating)
         self._changed(kind)
         return least_before is None or generating < least_before
@@ -219,7 +229,9 @@ class JobTimings:
             return cached[1]
         own = self._by_kind.get(kind)
         waits = list(own.queued) if own is not None else []
-        waits += [(now - at).total_seconds() for other, at in self._waiting.values() if other == kind]
+        waits += [
+            max((now - at).total_seconds(), 0.0) for other, at in self._waiting.values() if other == kind
+        ]
         queued = self.queued(kind)
         typical = statistics.median(waits) if waits else queued.typical_s if queued is not None else None
         self._waits[kind] = (now, typical)
@@ -303,12 +315,13 @@ class PollPacing:
         return self.pace.first
 
     def _queued_gap_s(self, typical_wait_s: float | None) -> float:
-        """How often to look at a waiting job. Its start is only known to within this gap, which costs
-        about gap / 2 of fast polls at the end; looking costs typical wait / gap polls. Their sum is least
-        at sqrt(2 × fast pace × typical wait)."""
+        """How often to look at a waiting job. Its start is only known to within this gap and taken to be
+        midway, so a job that started later costs fast polls for the rest, about gap / 8 at the fast pace
+        on average; looking costs typical wait / gap polls. Their sum is least at
+        sqrt(8 × fast pace × typical wait)."""
         if typical_wait_s is None:
             return self._cap_s
-        return math.sqrt(2 * self.pace.first.total_seconds() * typical_wait_s)
+        return math.sqrt(8 * self.pace.first.total_seconds() * typical_wait_s)
 
     def earliest_completion(self, seen: Observed, timings: JobTimings, now: datetime) -> datetime | None:
         """The soonest the job could finish as far as jobs tell (:data:`NOT_BEFORE_ELDERS` while it has
@@ -323,8 +336,7 @@ class PollPacing:
             return NOT_BEFORE_ELDERS
         least = timedelta(seconds=least_s)
         if started is not None:
-            # It started no sooner than it was last seen waiting.
-            return (seen.queued_until or started - self.pace.first) + least
+            return started + least
         # Still waiting (behind ``remote_queue_position`` others, or next): it starts no sooner than now,
         # nor before the shortest wait in the queue seen so far.
         queued = timings.queued(kind)

@@ -113,7 +113,7 @@ class Tracker:
         self._clock = services.writer.clock
         pace = Backoff(timedelta(seconds=poll_min_s), timedelta(seconds=poll_max_s), POLL_GROWTH)
         self._pacing = PollPacing(pace)
-        self._timings = JobTimings()
+        self._timings = JobTimings(pace_s=poll_min_s)
         self._poll_max_s = poll_max_s
         self._job_max = timedelta(seconds=job_max_s)
         self._on_released = on_released

@@ -114,16 +114,15 @@ def _times(waits: list[timedelta]) -> list[datetime]:
     return times
 
 
-def test_the_earliest_completion_counts_from_the_last_time_the_job_was_seen_waiting() -> None:
+def test_the_earliest_completion_counts_from_when_the_job_likely_started() -> None:
     timings = _timings(_finished("720p", 5, 0, 30))
-    job = _running(started_s=20)  # seen running at 20 s, last seen waiting at 12 s
+    job = _running(started_s=20)  # seen running at 20 s, last seen waiting at 12 s: started about 16 s
     seen = Observed(job, _at(12), quiet_polls=0)
-    assert PACING.earliest_completion(seen, timings, _at(20)) == _at(42)  # 12 s + 30 s
+    assert PACING.earliest_completion(seen, timings, _at(20)) == _at(46)  # 16 s + 30 s
     assert PACING.next_poll(seen, timings, _at(20)) == timedelta(seconds=15)
-    assert PACING.next_poll(seen, timings, _at(42)) == timedelta(seconds=2)
-    # never seen waiting: one fast poll ahead of the soonest finish from when it was seen running
-    unseen = Observed(job, None, quiet_polls=0)
-    assert PACING.earliest_completion(unseen, timings, _at(20)) == _at(48)
+    assert PACING.next_poll(seen, timings, _at(46)) == timedelta(seconds=2)
+    unseen = Observed(job, None, quiet_polls=0)  # never seen waiting: it started by the time it was seen
+    assert PACING.earliest_completion(unseen, timings, _at(20)) == _at(50)
 
 
 def test_a_finished_job_is_learned_from_midway_between_seen_waiting_and_seen_running() -> None:
@@ -135,13 +134,13 @@ def test_a_finished_job_is_learned_from_midway_between_seen_waiting_and_seen_run
 
 def test_a_waiting_job_is_looked_at_often_enough_to_know_when_it_started() -> None:
     short_waits = _timings(_finished("720p", 5, 2, 60))
-    long_waits = _timings(_finished("720p", 5, 32, 60))
+    long_waits = _timings(_finished("720p", 5, 8, 60))
     job = dataclasses.replace(_running(), state=JobState.IN_QUEUE, started_at=None)
     seen = Observed(job, None, quiet_polls=0)
     short = PACING.next_poll(seen, short_waits, _at(0))
     long = PACING.next_poll(seen, long_waits, _at(0))
-    assert short.total_seconds() == pytest.approx(2.83, abs=0.01)  # sqrt(2 × 2 s × 2 s)
-    assert long.total_seconds() == pytest.approx(11.31, abs=0.01)  # sqrt(2 × 2 s × 32 s)
+    assert short.total_seconds() == pytest.approx(5.66, abs=0.01)  # sqrt(8 × 2 s × 2 s)
+    assert long.total_seconds() == pytest.approx(11.31, abs=0.01)  # sqrt(8 × 2 s × 8 s)
 
 
 def test_a_waiting_job_cannot_finish_before_it_starts_and_generates() -> None:
@@ -160,10 +159,17 @@ def test_a_job_far_past_its_usual_time_is_polled_less_and_less() -> None:
 
 
 def test_a_finished_job_is_learned_to_have_ended_midway_between_seen_running_and_seen_finished() -> None:
-    timings = JobTimings()
-    finished = _finished("720p", 5, 0, 40)  # seen finished at 40 s, last seen running at 30 s
-    timings.learn(finished, queued_until=None, running_until=_at(30))
-    assert timings.generating(("720p", 5)) == Timing(35, 35)
+    timings = JobTimings(pace_s=2.0)
+    finished = _finished("720p", 5, 0, 40)  # seen finished at 40 s, last seen running at 38.5 s
+    timings.learn(finished, queued_until=None, running_until=_at(38.5))
+    assert timings.generating(("720p", 5)) == Timing(39.25, 39.25)
+
+
+def test_a_job_found_finished_after_a_long_pause_ended_within_half_a_fast_pause_before() -> None:
+    timings = JobTimings(pace_s=2.0)
+    finished = _finished("720p", 5, 0, 40)  # seen finished at 40 s, last seen running at 10 s
+    timings.learn(finished, queued_until=None, running_until=_at(10))
+    assert timings.generating(("720p", 5)) == Timing(39, 39)  # not 25 s, midway through the pause
 
 
 def test_only_a_kind_no_larger_in_both_lines_and_length_is_no_more_work() -> None:
@@ -235,7 +241,7 @@ def test_the_first_elder_to_finish_sets_the_least_time_for_the_rest() -> None:
     )
     assert timings.learn(first)
     younger = Observed(_running("480p", 5, started_s=5), _at(4), quiet_polls=0)
-    assert PACING.earliest_completion(younger, timings, _at(10)) == _at(28)  # last seen waiting + 24 s
+    assert PACING.earliest_completion(younger, timings, _at(10)) == _at(28.5)  # started about 4.5 s, + 24 s
     assert timings.least_generating_s(("480p", 5), _at(4)) == 24
 
 
@@ -248,3 +254,13 @@ def test_the_typical_wait_counts_the_jobs_still_waiting_at_their_wait_so_far() -
     timings.started(dataclasses.replace(_running(job_id="slow0"), started_at=_at(31)), queued_until=_at(31))
     timings.left("slow1")
     assert timings.typical_wait_s(("720p", 5), _at(40)) == 16  # waits 1 and 31
+
+
+def test_a_job_submitted_after_the_moment_asked_about_has_waited_nothing_yet() -> None:
+    timings = _timings(_finished("720p", 5, 0, 30))
+    for index in range(3):
+        later = dataclasses.replace(_waiting(job_id=f"later{index}"), submitted_at=_at(20))
+        timings.waiting(later)
+    assert timings.typical_wait_s(("720p", 5), _at(10)) == 0
+    seen = Observed(_waiting(job_id="early"), None, quiet_polls=0)
+    assert PACING.next_poll(seen, timings, _at(10)) == PACING.pace.first
