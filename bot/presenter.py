@@ -33,8 +33,9 @@ log = logging.getLogger(__name__)
 GIVE_UP_AFTER = 10
 RETRY_CAP = 12
 PASS_GAP_S = 0.05
-"""Changes within this long of each other are served by one pass over the replies: a pass per change,
-each looking at every reply, was most of the bot's CPU with a thousand jobs in flight."""
+"""A pass over the replies starts no sooner than this long after the one before it ended, so changes that
+come within it are served by one pass (a pass per change, each looking at every reply, was most of the
+bot's CPU with a thousand jobs in flight), while a change after a quiet moment is served at once."""
 """The pause between tries grows from ``retry_base_s`` to this many times it."""
 
 
@@ -115,6 +116,7 @@ class Presenter:
         self._budget_retry_s: float | None = None
         self._queue_dirty = True
         self._wake = Wakeup()
+        self._last_pass_end: datetime | None = None
         writer.add_listener(self)
 
     def job_changed(self, job: Job) -> None:
@@ -136,7 +138,16 @@ class Presenter:
         await self._wake.run(self._pass)
 
     async def _pass(self) -> float:
-        await asyncio.sleep(PASS_GAP_S)
+        if self._last_pass_end is not None:
+            gap_s = PASS_GAP_S - (self._clock() - self._last_pass_end).total_seconds()
+            if gap_s > 0:
+                await asyncio.sleep(gap_s)
+        try:
+            return await self._one_pass()
+        finally:
+            self._last_pass_end = self._clock()
+
+    async def _one_pass(self) -> float:
         if self._queue_dirty:
             self._queue_dirty = False
             try:

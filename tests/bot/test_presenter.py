@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from bot import presenter as presenter_module
 from bot.jobs import CancelPlace, FailureReason, JobState
 from bot.presenter import GIVE_UP_AFTER, Presenter
 from bot.queue_policy import QueueView
@@ -128,3 +132,32 @@ async def test_a_notice_discord_refuses_is_retried_without_uploading_the_video_a
         assert engine.replies.delivered == [job.id]
         assert engine.replies.announced == [job.id]
         assert engine.replies.fail_announces == 0
+
+
+async def test_a_change_after_a_quiet_moment_is_shown_without_waiting_for_the_pass_gap(
+    store: JobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(presenter_module, "PASS_GAP_S", 3600.0)
+    replies = RecordingReplies()
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    writer = JobWriter(store, clock=lambda: now[0])
+
+    first_pass = asyncio.Event()
+
+    async def queue_view() -> QueueView:
+        first_pass.set()
+        return QueueView()
+
+    presenter = Presenter(writer, replies, ServiceHealth(), edit_interval_s=0.0, queue_view=queue_view)
+    loop = asyncio.create_task(presenter.run())
+    try:
+        await first_pass.wait()
+        now[0] += timedelta(hours=2)
+        job = await writer.create(new_job())
+        async with replies.changed, asyncio.timeout(30):
+            await replies.changed.wait_for(lambda: bool(replies.cards(job.id)))
+        assert replies.cards(job.id)[0].title
+    finally:
+        await presenter.stop()
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
