@@ -128,7 +128,20 @@ class Presenter:
                 reply.failures = 0  # an end state gets its own full count of tries
             reply.job = job
         reply.dirty = True
+        if self._urgency(reply) is Urgency.END:
+            self._end_now(reply)
         self._wake()
+
+    def _end_now(self, reply: _Reply) -> None:
+        """An end goes out as soon as it is known, without waiting for the next pass over the replies."""
+        now = self._clock()
+        if reply.task is not None or self._wake.stopped or not self._edit_allowed(reply, Urgency.END, now):
+            return
+        plan = plan_edits(
+            [EditCandidate(reply.job.id, reply.job.channel_id, Urgency.END, None)], self._budget, now
+        )
+        if plan.start:
+            reply.task = asyncio.create_task(self._flush(reply), name=f"reply-{reply.job.id}")
 
     def queue_changed(self) -> None:
         self._queue_dirty = True

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     )
     discord_api_base: AnyHttpUrl | None = Field(default=None, validation_alias="DISCORD_API_BASE")
     database_url: str = Field(default=DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL", min_length=1)
-    poll_min_s: float = Field(default=1.9, gt=0, le=600, validation_alias="ANIMATE_POLL_MIN_S")
+    poll_min_s: float = Field(default=1.8, gt=0, le=600, validation_alias="ANIMATE_POLL_MIN_S")
     poll_max_s: float = Field(default=30.0, gt=0, le=600, validation_alias="ANIMATE_POLL_MAX_S")
     max_active: int = Field(default=4, ge=1, le=1000, validation_alias="ANIMATE_MAX_ACTIVE")
     max_active_per_server: int | None = Field(

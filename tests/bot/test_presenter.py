@@ -161,3 +161,36 @@ async def test_a_change_after_a_quiet_moment_is_shown_without_waiting_for_the_pa
         await presenter.stop()
         loop.cancel()
         await asyncio.gather(loop, return_exceptions=True)
+
+
+async def test_an_end_goes_out_while_the_next_pass_waits_out_its_gap(
+    store: JobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(presenter_module, "PASS_GAP_S", 3600.0)
+    listener, replies = WatchingListener(), RecordingReplies()
+    writer = JobWriter(store, listeners=[listener], clock=lambda: datetime(2026, 1, 1, tzinfo=UTC))
+    first_pass = asyncio.Event()
+
+    async def queue_view() -> QueueView:
+        first_pass.set()
+        return QueueView()
+
+    presenter = Presenter(writer, replies, ServiceHealth(), edit_interval_s=0.0, queue_view=queue_view)
+    loop = asyncio.create_task(presenter.run())
+    try:
+        await first_pass.wait()
+        job = await writer.create(new_job())  # its first card waits for the next pass, an hour away
+        await writer.apply(
+            job.id,
+            lambda j, now: j.moved_to(
+                JobState.CANCELLED, at=now, cancelled_by=7, cancel_place=CancelPlace.LOCAL
+            ),
+        )
+        async with asyncio.timeout(30):
+            await listener.wait_for(lambda: listener.latest[job.id].reply_final)
+        assert len(replies.cards(job.id)) == 1  # the end alone: the waiting card was never needed
+        assert replies.announced == [job.id]
+    finally:
+        await presenter.stop()
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
