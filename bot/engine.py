@@ -88,7 +88,12 @@ class JobEngine:
             store, self.scheduler, self.writer.clock, on_queue_changed=self.writer.queue_changed
         )
         self.leases = LeaseKeeper(
-            store, self.writer.lease, self.writer.clock, adopt=self._adopt, on_takeover=on_takeover
+            store,
+            self.writer.lease,
+            self.writer.clock,
+            adopt=self._adopt,
+            on_takeover=on_takeover,
+            on_renewed=self.writer.renewed,
         )
         self._stop_listening: Callable[[], Awaitable[None]] | None = None
 

@@ -70,14 +70,16 @@ class LeaseKeeper:
         *,
         adopt: Adopt,
         on_takeover: Callable[[int], None] = lambda _count: None,
+        on_renewed: Callable[[set[str], Lease], None] = lambda _ids, _lease: None,
     ) -> None:
         """``adopt`` resumes jobs this process just took over; ``on_takeover`` counts those that were
-        another process's."""
+        another process's; ``on_renewed`` hears which leases each heartbeat extended, and to when."""
         self._store = store
         self._terms = terms
         self._clock = clock
         self._adopt = adopt
         self._on_takeover = on_takeover
+        self._on_renewed = on_renewed
         self.wake = Wakeup()
 
     async def adopt_at_start(self) -> list[Job]:
@@ -92,7 +94,8 @@ class LeaseKeeper:
 
     async def _pass(self) -> float:
         try:
-            await self._store.renew_leases(self._terms.at(self._clock()))
+            lease = self._terms.at(self._clock())
+            self._on_renewed(await self._store.renew_leases(lease), lease)
             await self._take(at_start=False)
             return await self._seconds_to_next_pass()
         except Exception:

@@ -362,14 +362,15 @@ class SqlJobStore:
             ).all()
             return await _last_served(connection, {(row.guild_id, row.user_id) for row in members})
 
-    async def renew_leases(self, lease: Lease) -> int:
+    async def renew_leases(self, lease: Lease) -> set[str]:
         statement = (
             update(jobs)
             .where(jobs.c.lease_owner == lease.owner, _unfinished())
             .values(lease_expires_at=lease.expires_at)
+            .returning(jobs.c.id)
         )
         async with self._engine.begin() as connection:
-            return int((await connection.execute(statement)).rowcount)
+            return set((await connection.execute(statement)).scalars())
 
     async def adopt(self, lease: Lease, *, at_start: bool) -> list[tuple[Job, str | None]]:
         takeable = jobs.c.lease_expires_at <= lease.now

@@ -312,3 +312,39 @@ async def test_the_copy_is_not_trusted_in_the_last_heartbeat_of_its_lease(store:
     now[0] = NOW + terms.period - terms.heartbeat  # another process's clock may be this far ahead
     await writer.read(created.id)
     assert counted.reads == 1
+
+
+async def test_a_copy_a_heartbeat_renewed_stays_trusted_while_the_renewed_lease_lasts(
+    store: JobStore,
+) -> None:
+    counted = CountedReads(store)
+    terms = LeaseTerms("here")
+    now = [NOW]
+    writer = JobWriter(cast(JobStore, counted), clock=lambda: now[0], lease=terms)
+    created = await writer.create(built)
+
+    now[0] = NOW + terms.heartbeat
+    lease = terms.at(now[0])
+    writer.renewed(await store.renew_leases(lease), lease)
+    now[0] = NOW + terms.period - timedelta(seconds=1)  # past the copy's trust without the heartbeat
+    assert await writer.read(created.id) == await store.get(created.id)
+    assert counted.reads == 0
+    now[0] = lease.expires_at - terms.heartbeat
+    await writer.read(created.id)
+    assert counted.reads == 1
+
+
+async def test_a_copy_no_longer_trusted_is_not_trusted_again_by_a_heartbeat(store: JobStore) -> None:
+    counted = CountedReads(store)
+    terms = LeaseTerms("here")
+    now = [NOW]
+    writer = JobWriter(cast(JobStore, counted), clock=lambda: now[0], lease=terms)
+    created = await writer.create(built)
+
+    now[0] = NOW + terms.period - terms.heartbeat  # another process's clock may say the lease ran out
+    lease = terms.at(now[0])
+    renewed = await store.renew_leases(lease)
+    writer.renewed(renewed, lease)
+    await writer.read(created.id)
+    assert renewed == {created.id}
+    assert counted.reads == 1

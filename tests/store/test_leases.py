@@ -181,7 +181,7 @@ async def test_a_starting_process_adopts_its_own_and_unleased_jobs_but_not_a_liv
 async def test_a_heartbeat_keeps_only_its_own_leases_alive(store: JobStore) -> None:
     await store.create(job(1), A.at(T0))
     await store.create(job(2), B.at(T0))
-    assert await store.renew_leases(A.at(LATER - timedelta(seconds=5))) == 1
+    assert await store.renew_leases(A.at(LATER - timedelta(seconds=5))) == {"job00001"}
 
     adopted = await store.adopt(LeaseTerms("process-c").at(LATER), at_start=False)
     assert [(j.id, owner) for j, owner in adopted] == [("job00002", B.owner)]
