@@ -61,6 +61,7 @@ from bot.store.base import (
     Notice,
     StaleJobError,
 )
+from bot.store.sqlite_driver import OneTripDbapi
 from bot.store.tables import (
     approved_jobs,
     audit_log,
@@ -147,7 +148,7 @@ def create_engine_for(database_url: str) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         assert url.database is not None  # checked by normalise_database_url
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, hide_parameters=True)
+        engine = create_async_engine(url, hide_parameters=True, module=OneTripDbapi())
         _enable_sqlite_transactions(engine)
         return engine
     return create_async_engine(
