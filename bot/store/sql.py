@@ -81,6 +81,9 @@ MIGRATIONS_DIR: Final = Path(__file__).parent / "migrations"
 SQLITE_DRIVERS: Final = frozenset({"sqlite", "sqlite+aiosqlite"})
 POSTGRES_DRIVERS: Final = frozenset({"postgres", "postgresql", "postgresql+asyncpg"})
 SQLITE_BUSY_TIMEOUT_MS: Final = 15_000
+# SQLAlchemy's default cap (5 kept + 10 overflow), all kept: under a burst the overflow ones were opened and
+# closed again for every few calls, each a new thread, file and PRAGMA.
+SQLITE_POOL_SIZE: Final = 15
 WAL_SWITCH_ATTEMPTS: Final = 20
 WAL_SWITCH_PAUSE_S: Final = 0.05  # times the attempt number: about 10 s in all
 POSTGRES_CONNECT_TIMEOUT_S: Final = 10
@@ -148,7 +151,13 @@ def create_engine_for(database_url: str) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         assert url.database is not None  # checked by normalise_database_url
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, hide_parameters=True, module=OneTripDbapi())
+        engine = create_async_engine(
+            url,
+            hide_parameters=True,
+            module=OneTripDbapi(),
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=0,
+        )
         _enable_sqlite_transactions(engine)
         return engine
     return create_async_engine(

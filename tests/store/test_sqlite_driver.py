@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.store.sql import SQLITE_BEGIN_OPTION, create_engine_for
+from bot.store.sql import SQLITE_BEGIN_OPTION, SQLITE_POOL_SIZE, create_engine_for
 
 
 @pytest.fixture
@@ -84,3 +85,23 @@ async def test_a_transaction_still_commits_and_rolls_back(engine: AsyncEngine) -
     async with engine.connect() as connection:
         names = (await connection.execute(text("SELECT name FROM t ORDER BY id"))).scalars().all()
     assert names == ["kept"]
+
+
+async def test_connections_of_a_burst_are_kept_for_the_next(engine: AsyncEngine) -> None:
+    opened: list[object] = []
+    event.listen(
+        engine.sync_engine, "connect", lambda dbapi_connection, _record: opened.append(dbapi_connection)
+    )
+
+    async def burst() -> None:
+        async with contextlib.AsyncExitStack() as stack:
+            for _ in range(SQLITE_POOL_SIZE):
+                connection = await stack.enter_async_context(engine.connect())
+                await connection.execute(text("SELECT 1"))
+
+    await burst()
+    first = len(opened)
+    await burst()
+
+    assert first > 1
+    assert len(opened) == first
