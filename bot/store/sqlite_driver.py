@@ -99,12 +99,16 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         return super().cursor(server_side=True) if server_side else OneTripCursor(self)
 
     def commit(self) -> None:
-        if self.driver_connection.in_transaction:
+        if self._in_transaction():
             super().commit()
 
     def rollback(self) -> None:
-        if self.driver_connection.in_transaction:
+        if self._in_transaction():
             super().rollback()
+
+    def _in_transaction(self) -> bool:
+        connection: aiosqlite.Connection = self.driver_connection
+        return connection._connection is not None and connection.in_transaction
 
 
 class OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.sql import SQLITE_BEGIN_OPTION, SQLITE_POOL_SIZE, create_engine_for
+from bot.store.sqlite_driver import OneTripConnection
 
 
 @pytest.fixture
@@ -105,3 +106,16 @@ async def test_connections_of_a_burst_are_kept_for_the_next(engine: AsyncEngine)
 
     assert first > 1
     assert len(opened) == first
+
+
+async def test_a_closed_connection_is_neither_committed_nor_rolled_back(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        adapted = raw.dbapi_connection
+        assert isinstance(adapted, OneTripConnection)
+        await adapted.driver_connection.close()
+
+        adapted.commit()
+        adapted.rollback()
+
+        await connection.invalidate()
