@@ -66,10 +66,10 @@ class BotMetrics:
         )
         for state in JobState:
             self.jobs.labels(state.value)
-            self.job_changes.labels(state.value)
+        self._changes_by_state = {state: self.job_changes.labels(state.value) for state in JobState}
 
     def job_changed(self, job: Job) -> None:
-        self.job_changes.labels(job.state.value).inc()
+        self._changes_by_state[job.state].inc()
 
     def queue_changed(self) -> None:
         """Nothing to count: the queue is read from the store when scraped."""

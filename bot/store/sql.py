@@ -42,10 +42,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.util import greenlet_spawn
 
 from bot.jobs import ACTIVE_STATES, TERMINAL_STATES, Job, JobState
 from bot.moderation.audit import AuditEntry, ModAction, TargetKind
@@ -61,6 +62,7 @@ from bot.store.base import (
     Notice,
     StaleJobError,
 )
+from bot.store.sqlite_driver import OneTripDbapi
 from bot.store.tables import (
     approved_jobs,
     audit_log,
@@ -80,6 +82,9 @@ MIGRATIONS_DIR: Final = Path(__file__).parent / "migrations"
 SQLITE_DRIVERS: Final = frozenset({"sqlite", "sqlite+aiosqlite"})
 POSTGRES_DRIVERS: Final = frozenset({"postgres", "postgresql", "postgresql+asyncpg"})
 SQLITE_BUSY_TIMEOUT_MS: Final = 15_000
+# SQLAlchemy's default cap (5 kept + 10 overflow), all kept: under a burst the overflow ones were opened and
+# closed again for every few calls, each a new thread, file and PRAGMA.
+SQLITE_POOL_SIZE: Final = 15
 WAL_SWITCH_ATTEMPTS: Final = 20
 WAL_SWITCH_PAUSE_S: Final = 0.05  # times the attempt number: about 10 s in all
 POSTGRES_CONNECT_TIMEOUT_S: Final = 10
@@ -147,7 +152,13 @@ def create_engine_for(database_url: str) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         assert url.database is not None  # checked by normalise_database_url
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, hide_parameters=True)
+        engine = create_async_engine(
+            url,
+            hide_parameters=True,
+            module=OneTripDbapi(),
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=0,
+        )
         _enable_sqlite_transactions(engine)
         return engine
     return create_async_engine(
@@ -263,6 +274,7 @@ class SqlJobStore:
         if engine.dialect.name == "sqlite":
             engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: ""})
         self._engine = engine
+        self._sync = engine.sync_engine
 
     def __repr__(self) -> str:
         return f"SqlJobStore({self._engine.url.render_as_string(hide_password=True)})"
@@ -271,8 +283,7 @@ class SqlJobStore:
         stored = dataclasses.replace(job, version=1)
         row = job_to_row(stored) | (_lease_columns(stored, lease) if lease is not None else {})
         try:
-            async with self._engine.begin() as connection:
-                await connection.execute(_INSERT_JOB, row)
+            await greenlet_spawn(_write, self._sync, _INSERT_JOB, row)
         except IntegrityError:
             if await self.get(job.id) is not None:
                 raise JobExistsError(job.id) from None
@@ -297,9 +308,7 @@ class SqlJobStore:
             values["where_owner"] = lease.owner
             values["where_now"] = lease.now
             statement = _SAVE_LEASED_JOB
-        async with self._engine.begin() as connection:
-            result = await connection.execute(statement, values)
-        if result.rowcount != 1:
+        if await greenlet_spawn(_write, self._sync, statement, values) != 1:
             raise await self._why_refused(job, lease)
         return stored
 
@@ -516,8 +525,7 @@ class SqlJobStore:
 
     async def member_standing(self, guild_id: int, user_id: int) -> tuple[ServerSettings, datetime | None]:
         member = {"guild_id": guild_id, "user_id": user_id}
-        async with self._engine.connect() as connection:
-            settings, until = (await connection.execute(_MEMBER_STANDING, member)).one()
+        settings, until = await greenlet_spawn(_read_one, self._sync, _MEMBER_STANDING, member)
         return (ServerSettings() if settings is None else _settings_from(settings)), until
 
     async def block_member(self, guild_id: int, user_id: int, until: datetime, entry: AuditEntry) -> None:
@@ -590,9 +598,26 @@ class SqlJobStore:
     async def _select_jobs(
         self, statement: Select[Any], parameters: dict[str, Any] | None = None
     ) -> list[Job]:
-        async with self._engine.connect() as connection:
-            result = await connection.execute(statement, parameters)
-            return [row_to_job(row) for row in result.mappings()]
+        return await greenlet_spawn(_read_jobs, self._sync, statement, parameters)
+
+
+# The hottest calls run their whole connection in one switch into SQLAlchemy's synchronous layer, where
+# its asyncio facade makes one for each step (checkout, execute, commit, close).
+def _write(engine: Engine, statement: Executable, parameters: Any) -> int:
+    """Runs one statement in its own transaction; the rows it changed."""
+    with engine.begin() as connection:
+        return int(connection.execute(statement, parameters).rowcount)
+
+
+def _read_one(engine: Engine, statement: Executable, parameters: Any) -> tuple[Any, ...]:
+    with engine.connect() as connection:
+        return tuple(connection.execute(statement, parameters).one())
+
+
+def _read_jobs(engine: Engine, statement: Select[Any], parameters: Any) -> list[Job]:
+    with engine.connect() as connection:
+        rows: Any = connection.execute(statement, parameters).mappings()
+        return [row_to_job(row) for row in rows]
 
 
 def _is_queued() -> ColumnElement[bool]:

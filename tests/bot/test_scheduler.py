@@ -9,14 +9,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
+
+from bot import scheduler as scheduler_module
 from bot.jobs import FailureReason, Job, JobState
 from bot.moderation.audit import ModAction
 from bot.moderation.moderators import MANAGE_GUILD
 from bot.moderation.server_settings import ServerSettings
 from bot.moderation_actions import Moderator
-from bot.scheduler import IDLE_CHECK_S
+from bot.scheduler import IDLE_CHECK_S, PASS_GAP_S, Scheduler
+from bot.service_health import ServiceHealth
+from bot.services import JobServices
 from bot.store import JobStore, open_store
 from bot.store.base import AdmissionRule, Lease
+from bot.transitions import JobWriter
+from client.api import RunComfyClient
 from client.fake import Fault
 from tests.bot.engine_harness import make_job, new_job, running_engine
 
@@ -264,3 +271,66 @@ async def test_the_queue_view_reads_the_queue_and_the_settings_once(tmp_path: Pa
             assert (counted.queue_reads, counted.settings_reads) == (1, 1)
     finally:
         await inner.close()
+
+
+class CountedClaims:
+    """A store that counts admission claims and tells when the first one is done."""
+
+    def __init__(self, inner: JobStore) -> None:
+        self._inner = inner
+        self.claims = 0
+        self.first_done = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def admit(self, lease: Lease, rule: AdmissionRule) -> list[Job]:
+        claimed = await self._inner.admit(lease, rule)
+        self.claims += 1
+        self.first_done.set()
+        return claimed
+
+
+async def test_jobs_queued_together_are_claimed_by_one_pass(tmp_path: Path) -> None:
+    inner = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'claims.sqlite3'}")
+    counted = CountedClaims(inner)
+    try:
+        async with running_engine(tmp_path, store=cast(JobStore, counted), max_active=10) as engine:
+            await asyncio.wait_for(counted.first_done.wait(), 5)  # the first pass saw an empty queue
+            counted.claims = 0
+            queued_at = asyncio.get_running_loop().time()
+            burst = [await engine.scheduler.enqueue(new_job(user_id=user)) for user in range(1, 6)]
+            queued_in_s = asyncio.get_running_loop().time() - queued_at
+            for job in burst:
+                await engine.wait_state(job.id, JobState.IN_QUEUE)
+
+            assert queued_in_s < PASS_GAP_S
+            assert counted.claims == 1
+    finally:
+        await inner.close()
+
+
+async def test_a_job_queued_after_a_quiet_moment_is_claimed_without_waiting_for_the_pass_gap(
+    store: JobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scheduler_module, "PASS_GAP_S", 3600.0)
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    writer = JobWriter(store, clock=lambda: now[0])
+    counted = CountedClaims(store)
+    api = RunComfyClient("token", "http://127.0.0.1:9", timeout_s=0.1, max_attempts=1)
+    services = JobServices(cast(JobStore, counted), writer, api, ServiceHealth())
+    scheduler = Scheduler(services, max_active=4, on_submitted=lambda job: None)
+    loop = asyncio.create_task(scheduler.run())
+    try:
+        async with asyncio.timeout(30):
+            await counted.first_done.wait()  # the first pass saw an empty queue
+            counted.first_done.clear()
+            now[0] += timedelta(hours=2)
+            await scheduler.enqueue(new_job())
+            await counted.first_done.wait()
+        assert counted.claims == 2
+    finally:
+        await scheduler.stop(grace_s=1)
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+        await api.close()
