@@ -157,7 +157,9 @@ class Scheduler:
         probing = self._health.probing
         launching_here = len(self._launching)
         queued = await self._store.queued_jobs()
-        fronts = await self._store.front_requests() if queued else {}
+        if not queued:
+            return  # nothing to claim, nor claimed earlier; a job queued meanwhile wakes another pass
+        fronts = await self._store.front_requests()
         settings = await self._settings(queued)
         held = await self._awaiting_approval(queued, settings)
         limits = self._limits(settings)

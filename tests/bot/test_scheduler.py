@@ -43,7 +43,7 @@ async def test_at_most_max_active_jobs_reach_runcomfy_in_fair_order(tmp_path: Pa
 
 
 class QueueReadHeldBack:
-    """A store whose admission claim returns what it claimed, but only once the test lets it."""
+    """A store whose queue read returns what it read, but only once the test lets it."""
 
     def __init__(self, inner: JobStore) -> None:
         self._inner = inner
@@ -53,8 +53,8 @@ class QueueReadHeldBack:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    async def admit(self, lease: Lease, rule: AdmissionRule) -> list[Job]:
-        seen = await self._inner.admit(lease, rule)
+    async def queued_jobs(self, limit: int | None = None) -> list[Job]:
+        seen = await self._inner.queued_jobs(limit)
         self.read_done.set()
         await self.release.wait()
         return seen
@@ -274,40 +274,46 @@ async def test_the_queue_view_reads_the_queue_and_the_settings_once(tmp_path: Pa
 
 
 class CountedClaims:
-    """A store that counts admission claims and tells when the first one is done."""
+    """A store that counts admission claims, and tells when a pass read the queue and when a claim is done."""
 
     def __init__(self, inner: JobStore) -> None:
         self._inner = inner
         self.claims = 0
-        self.first_done = asyncio.Event()
+        self.sizes: list[int] = []
+        self.queue_read = asyncio.Event()
+        self.claimed = asyncio.Event()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
+    async def queued_jobs(self, limit: int | None = None) -> list[Job]:
+        queued = await self._inner.queued_jobs(limit)
+        self.queue_read.set()
+        return queued
+
     async def admit(self, lease: Lease, rule: AdmissionRule) -> list[Job]:
         claimed = await self._inner.admit(lease, rule)
         self.claims += 1
-        self.first_done.set()
+        self.sizes.append(len(claimed))
+        self.claimed.set()
         return claimed
 
 
-async def test_jobs_queued_together_are_claimed_by_one_pass(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+async def test_jobs_queued_together_are_claimed_by_one_pass_and_an_empty_queue_by_none(
+    store: JobStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(scheduler_module, "PASS_GAP_S", 2.0)  # far longer than five jobs take to queue
-    inner = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'claims.sqlite3'}")
-    counted = CountedClaims(inner)
+    counted = CountedClaims(store)
+    scheduler, loop, api = _scheduler_alone(counted, JobWriter(store))
     try:
-        async with running_engine(tmp_path, store=cast(JobStore, counted), max_active=10) as engine:
-            await asyncio.wait_for(counted.first_done.wait(), 5)  # the first pass saw an empty queue
-            counted.claims = 0
-            burst = [await engine.scheduler.enqueue(new_job(user_id=user)) for user in range(1, 6)]
-            for job in burst:
-                await engine.wait_state(job.id, JobState.IN_QUEUE)
-
-            assert counted.claims == 1
+        async with asyncio.timeout(30):
+            await counted.queue_read.wait()  # the first pass saw an empty queue
+            burst = [await scheduler.enqueue(new_job(user_id=user)) for user in range(1, 6)]
+            await counted.claimed.wait()
+        assert counted.claims == 1
+        assert counted.sizes == [len(burst)]
     finally:
-        await inner.close()
+        await _stop(scheduler, loop, api)
 
 
 async def test_a_job_queued_after_a_quiet_moment_is_claimed_without_waiting_for_the_pass_gap(
@@ -315,22 +321,31 @@ async def test_a_job_queued_after_a_quiet_moment_is_claimed_without_waiting_for_
 ) -> None:
     monkeypatch.setattr(scheduler_module, "PASS_GAP_S", 3600.0)
     now = [datetime(2026, 1, 1, tzinfo=UTC)]
-    writer = JobWriter(store, clock=lambda: now[0])
     counted = CountedClaims(store)
-    api = RunComfyClient("token", "http://127.0.0.1:9", timeout_s=0.1, max_attempts=1)
-    services = JobServices(cast(JobStore, counted), writer, api, ServiceHealth())
-    scheduler = Scheduler(services, max_active=4, on_submitted=lambda job: None)
-    loop = asyncio.create_task(scheduler.run())
+    scheduler, loop, api = _scheduler_alone(counted, JobWriter(store, clock=lambda: now[0]))
     try:
         async with asyncio.timeout(30):
-            await counted.first_done.wait()  # the first pass saw an empty queue
-            counted.first_done.clear()
+            await counted.queue_read.wait()  # the first pass saw an empty queue
             now[0] += timedelta(hours=2)
             await scheduler.enqueue(new_job())
-            await counted.first_done.wait()
-        assert counted.claims == 2
+            await counted.claimed.wait()
+        assert counted.claims == 1
     finally:
-        await scheduler.stop(grace_s=1)
-        loop.cancel()
-        await asyncio.gather(loop, return_exceptions=True)
-        await api.close()
+        await _stop(scheduler, loop, api)
+
+
+def _scheduler_alone(
+    store: CountedClaims, writer: JobWriter
+) -> tuple[Scheduler, asyncio.Task[None], RunComfyClient]:
+    """A running scheduler and nothing else; its submissions go nowhere."""
+    api = RunComfyClient("token", "http://127.0.0.1:9", timeout_s=0.1, max_attempts=1)
+    services = JobServices(cast(JobStore, store), writer, api, ServiceHealth())
+    scheduler = Scheduler(services, max_active=10, on_submitted=lambda job: None)
+    return scheduler, asyncio.create_task(scheduler.run()), api
+
+
+async def _stop(scheduler: Scheduler, loop: asyncio.Task[None], api: RunComfyClient) -> None:
+    await scheduler.stop(grace_s=1)
+    loop.cancel()
+    await asyncio.gather(loop, return_exceptions=True)
+    await api.close()
