@@ -70,7 +70,7 @@ class LeaseKeeper:
         *,
         adopt: Adopt,
         on_takeover: Callable[[int], None] = lambda _count: None,
-        on_renewed: Callable[[set[str], Lease], None] = lambda _ids, _lease: None,
+        on_renewed: Callable[[dict[str, int], Lease], None] = lambda _versions, _lease: None,
     ) -> None:
         """``adopt`` resumes jobs this process just took over; ``on_takeover`` counts those that were
         another process's; ``on_renewed`` hears which leases each heartbeat extended, and to when."""

@@ -167,14 +167,15 @@ class JobWriter:
             self._next_sweep = max(SWEEP_FROM, 2 * len(self._held))
         self._held[job.id] = (job, lease.expires_at - self.lease.heartbeat)
 
-    def renewed(self, job_ids: set[str], lease: Lease) -> None:
-        """A heartbeat extended the leases of ``job_ids`` to ``lease.expires_at``. A copy still trusted
-        now was the row when the heartbeat wrote (its lease had not run out, so no other process could
-        write it), and stays trusted while the extended lease lasts, less a heartbeat."""
+    def renewed(self, versions: dict[str, int], lease: Lease) -> None:
+        """A heartbeat extended the leases of the jobs in ``versions`` to ``lease.expires_at``. A copy of
+        the version the heartbeat renewed, still trusted now, was the row when the heartbeat wrote (its
+        lease had not run out, so no other process could write it), and stays trusted while the extended
+        lease lasts, less a heartbeat. A copy this process wrote since keeps the trust of its own write."""
         now = self.clock()
-        for job_id in job_ids:
+        for job_id, version in versions.items():
             held = self._held.get(job_id)
-            if held is not None and held[1] > now:
+            if held is not None and held[1] > now and held[0].version == version:
                 self._held[job_id] = (held[0], max(held[1], lease.expires_at - self.lease.heartbeat))
 
     async def read(self, job_id: str) -> Job | None:

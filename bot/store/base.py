@@ -91,8 +91,9 @@ class JobStore(Protocol):
     async def last_served(self) -> dict[Member, datetime]:
         """When each member with a queued job last had one admitted."""
 
-    async def renew_leases(self, lease: Lease) -> set[str]:
-        """Extend every lease ``lease.owner`` holds to ``lease.expires_at``; returns the ids of those jobs."""
+    async def renew_leases(self, lease: Lease) -> dict[str, int]:
+        """Extend every lease ``lease.owner`` holds to ``lease.expires_at`` (never shortening one); returns
+        the version of each of those jobs, by id."""
 
     async def adopt(self, lease: Lease, *, at_start: bool) -> list[tuple[Job, str | None]]:
         """Take the lease of every unfinished job whose lease expired (and, ``at_start``, of those

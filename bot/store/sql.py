@@ -29,6 +29,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     delete,
     event,
     false,
@@ -371,15 +372,21 @@ class SqlJobStore:
             ).all()
             return await _last_served(connection, {(row.guild_id, row.user_id) for row in members})
 
-    async def renew_leases(self, lease: Lease) -> set[str]:
+    async def renew_leases(self, lease: Lease) -> dict[str, int]:
+        renewed = bindparam("renewed", lease.expires_at, type_=jobs.c.lease_expires_at.type)
         statement = (
             update(jobs)
             .where(jobs.c.lease_owner == lease.owner, _unfinished())
-            .values(lease_expires_at=lease.expires_at)
-            .returning(jobs.c.id)
+            # A heartbeat that lands late never shortens the lease of a write made meanwhile.
+            .values(
+                lease_expires_at=case(
+                    (jobs.c.lease_expires_at > renewed, jobs.c.lease_expires_at), else_=renewed
+                )
+            )
+            .returning(jobs.c.id, jobs.c.version)
         )
         async with self._engine.begin() as connection:
-            return set((await connection.execute(statement)).scalars())
+            return {row.id: row.version for row in await connection.execute(statement)}
 
     async def adopt(self, lease: Lease, *, at_start: bool) -> list[tuple[Job, str | None]]:
         takeable = jobs.c.lease_expires_at <= lease.now

@@ -346,5 +346,49 @@ async def test_a_copy_no_longer_trusted_is_not_trusted_again_by_a_heartbeat(stor
     renewed = await store.renew_leases(lease)
     writer.renewed(renewed, lease)
     await writer.read(created.id)
-    assert renewed == {created.id}
+    assert renewed == {created.id: created.version}
     assert counted.reads == 1
+
+
+class HeldSave:
+    """A store whose next save waits for ``release``, as a write stuck on a pool checkout or a row lock."""
+
+    def __init__(self, inner: JobStore) -> None:
+        self._inner = inner
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def save(self, job: Job, lease: Lease | None = None) -> Job:
+        self.entered.set()
+        await self.release.wait()
+        return await self._inner.save(job, lease)
+
+
+async def test_a_heartbeat_does_not_extend_a_copy_written_after_it_with_an_older_lease(
+    store: JobStore,
+) -> None:
+    terms = LeaseTerms("here")
+    now = [NOW]
+    held = HeldSave(store)
+    writer = JobWriter(cast(JobStore, held), clock=lambda: now[0], lease=terms)
+    created = await writer.create(built)
+
+    now[0] = NOW + timedelta(seconds=5)
+    write = asyncio.create_task(writer.apply(created.id, submitting))
+    await held.entered.wait()  # its lease taken at NOW+5, its save not in the row yet
+    now[0] = NOW + timedelta(seconds=20)
+    heartbeat = terms.at(now[0])
+    renewed = await store.renew_leases(heartbeat)
+    held.release.set()
+    await write  # the row's lease is the write's again, to NOW+35; its copy trusted to NOW+25
+    writer.renewed(renewed, heartbeat)  # the heartbeat's answer, handled after the write's
+
+    now[0] = NOW + timedelta(seconds=36)  # another process finds the lease run out and takes the job
+    other = JobWriter(store, clock=lambda: now[0], lease=LeaseTerms("there"))
+    assert await store.adopt(other.lease.at(now[0]), at_start=False)
+    by_other = await other.apply(created.id, in_queue)
+    assert by_other.after is not None
+    assert await writer.read(created.id) == by_other.after

@@ -181,7 +181,7 @@ async def test_a_starting_process_adopts_its_own_and_unleased_jobs_but_not_a_liv
 async def test_a_heartbeat_keeps_only_its_own_leases_alive(store: JobStore) -> None:
     await store.create(job(1), A.at(T0))
     await store.create(job(2), B.at(T0))
-    assert await store.renew_leases(A.at(LATER - timedelta(seconds=5))) == {"job00001"}
+    assert await store.renew_leases(A.at(LATER - timedelta(seconds=5))) == {"job00001": 1}
 
     adopted = await store.adopt(LeaseTerms("process-c").at(LATER), at_start=False)
     assert [(j.id, owner) for j, owner in adopted] == [("job00002", B.owner)]
@@ -259,3 +259,9 @@ async def test_a_takeover_leaves_a_job_whose_owner_renewed_its_lease_after_the_r
         assert stored is not None
         with pytest.raises(LeaseHeldError):  # still A's: B may not write it
             await b.save(stored.moved_to(JobState.IN_QUEUE, at=LATER, request_id="r"), B.at(LATER))
+
+
+async def test_a_heartbeat_that_lands_late_never_shortens_a_lease(store: JobStore) -> None:
+    await store.create(job(1), A.at(LATER))
+    assert await store.renew_leases(A.at(LATER - timedelta(seconds=10))) == {"job00001": 1}
+    assert await store.next_lease_expiry("process-c") == LATER + A.period
