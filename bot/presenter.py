@@ -24,7 +24,7 @@ from bot.queue_policy import QueueView
 from bot.render import Card, render_card
 from bot.service_health import ServiceHealth
 from bot.transitions import JobWriter, Transition
-from bot.wakeup import Wakeup
+from bot.wakeup import PassGap, Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +32,11 @@ log = logging.getLogger(__name__)
 # about seven minutes with the growing pause between them; the job itself is stored either way.
 GIVE_UP_AFTER = 10
 RETRY_CAP = 12
+"""The pause between tries grows from ``retry_base_s`` to this many times it."""
 PASS_GAP_S = 0.05
 """A pass over the replies starts no sooner than this long after the one before it ended, so changes that
 come within it are served by one pass (a pass per change, each looking at every reply, was most of the
 bot's CPU with a thousand jobs in flight), while a change after a quiet moment is served at once."""
-"""The pause between tries grows from ``retry_base_s`` to this many times it."""
 
 
 class DeliveryError(Exception):
@@ -116,7 +116,7 @@ class Presenter:
         self._budget_retry_s: float | None = None
         self._queue_dirty = True
         self._wake = Wakeup()
-        self._last_pass_end: datetime | None = None
+        self._gap = PassGap(self._clock)
         writer.add_listener(self)
 
     def job_changed(self, job: Job) -> None:
@@ -151,14 +151,11 @@ class Presenter:
         await self._wake.run(self._pass)
 
     async def _pass(self) -> float:
-        if self._last_pass_end is not None:
-            gap_s = PASS_GAP_S - (self._clock() - self._last_pass_end).total_seconds()
-            if gap_s > 0:
-                await asyncio.sleep(gap_s)
+        await self._gap.wait(PASS_GAP_S)
         try:
             return await self._one_pass()
         finally:
-            self._last_pass_end = self._clock()
+            self._gap.ended()
 
     async def _one_pass(self) -> float:
         if self._queue_dirty:

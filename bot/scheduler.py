@@ -10,10 +10,8 @@ Each job is sent by :class:`bot.submission.Submission`; cancels go through
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 
 from bot.cancellation import Cancellation, CancelResult
 from bot.jobs import Job
@@ -26,7 +24,7 @@ from bot.store.base import AdmissionFacts
 from bot.submission import Submission, UrlRefresher
 from bot.tasks import TaskSet
 from bot.transitions import NewJob
-from bot.wakeup import Wakeup
+from bot.wakeup import PassGap, Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +73,7 @@ class Scheduler:
         )
         self._submissions = TaskSet()
         self._launching: set[str] = set()
-        self._last_pass_end: datetime | None = None
+        self._gap = PassGap(self._clock)
 
     async def enqueue(self, build: NewJob) -> Job:
         """Store ``build(job_id, now)`` in the queue under a freshly minted id."""
@@ -133,16 +131,13 @@ class Scheduler:
         await self.cancellation.stop()
 
     async def _pass(self) -> float:
-        if self._last_pass_end is not None:
-            gap_s = PASS_GAP_S - (self._clock() - self._last_pass_end).total_seconds()
-            if gap_s > 0:
-                await asyncio.sleep(gap_s)
+        await self._gap.wait(PASS_GAP_S)
         try:
             await self._fill_slots()
         except Exception:
             log.exception("scheduler pass failed; trying again shortly")
         finally:
-            self._last_pass_end = self._clock()
+            self._gap.ended()
         return self._seconds_to_next_check()
 
     def _seconds_to_next_check(self) -> float:

@@ -5,6 +5,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+
+class PassGap:
+    """Keeps a loop's passes apart: one starts no sooner than a gap after the one before it ended, so what
+    comes within the gap is served by one pass, while a pass after a quiet moment starts at once."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self._clock = clock
+        self._last_end: datetime | None = None
+
+    async def wait(self, gap_s: float) -> None:
+        if self._last_end is None:
+            return
+        left_s = gap_s - (self._clock() - self._last_end).total_seconds()
+        if left_s > 0:
+            await asyncio.sleep(min(left_s, gap_s))  # never longer, whatever a stepped wall clock says
+
+    def ended(self) -> None:
+        self._last_end = self._clock()
 
 
 class Wakeup:
