@@ -18,7 +18,8 @@ Why each rule is safe to wait for:
   done yet) is taken to have ended no sooner than half a fast pause before it was found, as if it had been
   polled at the fast pace: such a job is one of its kind's quickest, and the midpoint of the long pause
   would teach that the kind takes far less than it does, costing every later job of it fast polls. Each
-  such job lowers its kind's least time by about a fast pause, until the least time fits.
+  such job lowers its kind's least time by at most half a fast pause: a least time set too high comes
+  down slowly, and until it does the kind's quickest jobs are found as much late as it is too high.
 - **No larger kinds**: a larger or longer video is never less work than a smaller and shorter one (the
   work grows with pixels × frames), so a kind takes at least what any kind no larger in both takes at
   least, though never more than a job of its own kind took. A kind not seen yet is bounded that way, and
@@ -336,6 +337,8 @@ class PollPacing:
             return NOT_BEFORE_ELDERS
         least = timedelta(seconds=least_s)
         if started is not None:
+            if seen.queued_until is None:  # followed since a restart: it may have started a pause sooner
+                return started - self.pace.first + least
             return started + least
         # Still waiting (behind ``remote_queue_position`` others, or next): it starts no sooner than now,
         # nor before the shortest wait in the queue seen so far.
