@@ -83,9 +83,11 @@ MIGRATIONS_DIR: Final = Path(__file__).parent / "migrations"
 SQLITE_DRIVERS: Final = frozenset({"sqlite", "sqlite+aiosqlite"})
 POSTGRES_DRIVERS: Final = frozenset({"postgres", "postgresql", "postgresql+asyncpg"})
 SQLITE_BUSY_TIMEOUT_MS: Final = 15_000
-# SQLAlchemy's default cap (5 kept + 10 overflow), all kept: under a burst the overflow ones were opened and
-# closed again for every few calls, each a new thread, file and PRAGMA.
-SQLITE_POOL_SIZE: Final = 15
+# Every connection is kept (with SQLAlchemy's overflow, a burst opened and closed connections again every few
+# calls, each a new thread, file and PRAGMA), and each keeps a small page cache: with 15 of them at SQLite's
+# default cache the bot held 5,000 jobs in 284 MB, with 8 at 512 KiB in 226 MB, for the same CPU.
+SQLITE_POOL_SIZE: Final = 8
+SQLITE_CACHE_KIB: Final = 512
 WAL_SWITCH_ATTEMPTS: Final = 20
 WAL_SWITCH_PAUSE_S: Final = 0.05  # times the attempt number: about 10 s in all
 POSTGRES_CONNECT_TIMEOUT_S: Final = 10
@@ -183,6 +185,7 @@ def _enable_sqlite_transactions(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         finally:
             cursor.close()
 

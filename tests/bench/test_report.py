@@ -48,6 +48,7 @@ def test_burst_figures_count_unanswered_commands_and_late_videos() -> None:
     assert cpu.ratio == 3.0
     assert cpu.verdict == "NOT met"
     assert rows["API requests per job"].bot == 10.0
+    assert rows["API requests per job"].verdict == ""  # workload 2's goal: a quick job takes one poll
     assert rows["edits per job"].poller == 2.0
     assert rows["429s served"].bot == 3
 

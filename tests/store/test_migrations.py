@@ -92,7 +92,7 @@ async def test_two_openers_of_one_new_sqlite_file_at_once_both_succeed(tmp_path:
     assert await stored_revisions(database_url) == [head_revision()]
 
 
-async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> None:
+async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_a_small_page_cache(tmp_path: Path) -> None:
     database_url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
     await (await open_store(database_url)).close()
 
@@ -104,6 +104,8 @@ async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> No
     try:
         async with engine.connect() as connection:
             busy_timeout = (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar_one()
+            cache_size = (await connection.exec_driver_sql("PRAGMA cache_size")).scalar_one()
     finally:
         await engine.dispose()
     assert busy_timeout >= 5000
+    assert cache_size == -512  # KiB: a small page cache per kept connection
