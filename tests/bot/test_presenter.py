@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -134,14 +136,9 @@ async def test_a_notice_discord_refuses_is_retried_without_uploading_the_video_a
         assert engine.replies.fail_announces == 0
 
 
-async def test_a_change_after_a_quiet_moment_is_shown_without_waiting_for_the_pass_gap(
-    store: JobStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(presenter_module, "PASS_GAP_S", 3600.0)
-    replies = RecordingReplies()
-    now = [datetime(2026, 1, 1, tzinfo=UTC)]
-    writer = JobWriter(store, clock=lambda: now[0])
-
+@asynccontextmanager
+async def presenter_after_its_first_pass(writer: JobWriter, replies: RecordingReplies) -> AsyncIterator[None]:
+    """A presenter alone, running, once its first pass (over no replies) is over."""
     first_pass = asyncio.Event()
 
     async def queue_view() -> QueueView:
@@ -152,15 +149,26 @@ async def test_a_change_after_a_quiet_moment_is_shown_without_waiting_for_the_pa
     loop = asyncio.create_task(presenter.run())
     try:
         await first_pass.wait()
+        yield
+    finally:
+        await presenter.stop()
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+
+
+async def test_a_change_after_a_quiet_moment_is_shown_without_waiting_for_the_pass_gap(
+    store: JobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(presenter_module, "PASS_GAP_S", 3600.0)
+    replies = RecordingReplies()
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    writer = JobWriter(store, clock=lambda: now[0])
+    async with presenter_after_its_first_pass(writer, replies):
         now[0] += timedelta(hours=2)
         job = await writer.create(new_job())
         async with replies.changed, asyncio.timeout(30):
             await replies.changed.wait_for(lambda: bool(replies.cards(job.id)))
         assert replies.cards(job.id)[0].title
-    finally:
-        await presenter.stop()
-        loop.cancel()
-        await asyncio.gather(loop, return_exceptions=True)
 
 
 async def test_an_end_goes_out_while_the_next_pass_waits_out_its_gap(
@@ -169,16 +177,7 @@ async def test_an_end_goes_out_while_the_next_pass_waits_out_its_gap(
     monkeypatch.setattr(presenter_module, "PASS_GAP_S", 3600.0)
     listener, replies = WatchingListener(), RecordingReplies()
     writer = JobWriter(store, listeners=[listener], clock=lambda: datetime(2026, 1, 1, tzinfo=UTC))
-    first_pass = asyncio.Event()
-
-    async def queue_view() -> QueueView:
-        first_pass.set()
-        return QueueView()
-
-    presenter = Presenter(writer, replies, ServiceHealth(), edit_interval_s=0.0, queue_view=queue_view)
-    loop = asyncio.create_task(presenter.run())
-    try:
-        await first_pass.wait()
+    async with presenter_after_its_first_pass(writer, replies):
         job = await writer.create(new_job())  # its first card waits for the next pass, an hour away
         await writer.apply(
             job.id,
@@ -190,7 +189,3 @@ async def test_an_end_goes_out_while_the_next_pass_waits_out_its_gap(
             await listener.wait_for(lambda: listener.latest[job.id].reply_final)
         assert len(replies.cards(job.id)) == 1  # the end alone: the waiting card was never needed
         assert replies.announced == [job.id]
-    finally:
-        await presenter.stop()
-        loop.cancel()
-        await asyncio.gather(loop, return_exceptions=True)
