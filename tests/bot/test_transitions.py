@@ -233,6 +233,13 @@ class CountedReads:
         return await self._inner.get(job_id)
 
 
+def counted_writer(store: JobStore) -> tuple[CountedReads, JobWriter, list[datetime]]:
+    """A writer whose store counts reads, on a clock the test moves (``now[0]``)."""
+    counted = CountedReads(store)
+    now = [NOW]
+    return counted, JobWriter(cast(JobStore, counted), clock=lambda: now[0], lease=LeaseTerms("here")), now
+
+
 def submitting(job: Job, now: datetime) -> Job:
     return job.moved_to(JobState.SUBMITTING, at=now)
 
@@ -244,9 +251,7 @@ def in_queue(job: Job, now: datetime) -> Job:
 async def test_a_job_this_process_wrote_is_not_read_again_while_the_lease_of_that_write_lasts(
     store: JobStore,
 ) -> None:
-    counted = CountedReads(store)
-    now = [NOW]
-    writer = JobWriter(cast(JobStore, counted), clock=lambda: now[0], lease=LeaseTerms("here"))
+    counted, writer, now = counted_writer(store)
     created = await writer.create(built)
     await writer.apply(created.id, submitting)
     read = await writer.read(created.id)
@@ -300,10 +305,8 @@ async def test_a_job_left_unleased_by_its_final_write_is_read_again(store: JobSt
 
 
 async def test_the_copy_is_not_trusted_in_the_last_heartbeat_of_its_lease(store: JobStore) -> None:
-    counted = CountedReads(store)
-    terms = LeaseTerms("here")
-    now = [NOW]
-    writer = JobWriter(cast(JobStore, counted), clock=lambda: now[0], lease=terms)
+    counted, writer, now = counted_writer(store)
+    terms = writer.lease
     created = await writer.create(built)
 
     now[0] = NOW + terms.period - terms.heartbeat - timedelta(seconds=1)
@@ -317,10 +320,8 @@ async def test_the_copy_is_not_trusted_in_the_last_heartbeat_of_its_lease(store:
 async def test_a_copy_a_heartbeat_renewed_stays_trusted_while_the_renewed_lease_lasts(
     store: JobStore,
 ) -> None:
-    counted = CountedReads(store)
-    terms = LeaseTerms("here")
-    now = [NOW]
-    writer = JobWriter(cast(JobStore, counted), clock=lambda: now[0], lease=terms)
+    counted, writer, now = counted_writer(store)
+    terms = writer.lease
     created = await writer.create(built)
 
     now[0] = NOW + terms.heartbeat
@@ -335,10 +336,8 @@ async def test_a_copy_a_heartbeat_renewed_stays_trusted_while_the_renewed_lease_
 
 
 async def test_a_copy_no_longer_trusted_is_not_trusted_again_by_a_heartbeat(store: JobStore) -> None:
-    counted = CountedReads(store)
-    terms = LeaseTerms("here")
-    now = [NOW]
-    writer = JobWriter(cast(JobStore, counted), clock=lambda: now[0], lease=terms)
+    counted, writer, now = counted_writer(store)
+    terms = writer.lease
     created = await writer.create(built)
 
     now[0] = NOW + terms.period - terms.heartbeat  # another process's clock may say the lease ran out
