@@ -81,7 +81,11 @@ class ChannelEditBudget:
         self._recent(channel_id, now).append(now)
 
     def has_room(self, channel_id: int, now: datetime) -> bool:
-        return len(self._recent(channel_id, now)) < self.limit
+        return self.room(channel_id, now) > 0
+
+    def room(self, channel_id: int, now: datetime) -> int:
+        """How many more edits the channel may get now."""
+        return self.limit - len(self._recent(channel_id, now))
 
     def seconds_to_room(self, channel_id: int, now: datetime) -> float:
         """0 when an edit may go now, else when the oldest edit of the window leaves it."""
@@ -122,7 +126,7 @@ def plan_edits(
     channel's budget has room for, and spend the budget for each one taken."""
     start: list[Key] = []
     retry: list[float] = []
-    for candidate in sorted(candidates, key=_rank):
+    for candidate in sorted(candidates, key=rank):
         if candidate.urgency.optional and not budget.has_room(candidate.channel_id, now):
             retry.append(budget.seconds_to_room(candidate.channel_id, now))
             continue
@@ -131,5 +135,6 @@ def plan_edits(
     return EditPlan(start, min(retry) if retry else None)
 
 
-def _rank(candidate: EditCandidate[Key]) -> tuple[int, int]:
+def rank(candidate: EditCandidate[Key]) -> tuple[int, int]:
+    """The order edits go in: by urgency, then from the front of the queue."""
     return candidate.urgency, candidate.position if candidate.position is not None else 0

@@ -11,6 +11,8 @@ job is delivered (video uploaded, or linked when too large) before it becomes ``
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.backoff import Backoff
-from bot.edit_budget import ChannelEditBudget, EditCandidate, Urgency, plan_edits, shown_place
+from bot.edit_budget import ChannelEditBudget, EditCandidate, Urgency, plan_edits, rank, shown_place
 from bot.jobs import FailureReason, Job, JobState, ReplyTarget
 from bot.queue_policy import QueueView
 from bot.render import Card, render_card
@@ -77,6 +79,10 @@ class _Reply:
     failures: int = 0
     dirty: bool = True
     task: asyncio.Task[None] | None = field(default=None, repr=False)
+    look_at: datetime | None = None
+    """When the reply is to be looked at again (an edit it waits for is allowed, its clock is stale)."""
+    ready_in: int | None = None
+    """The channel whose ready optional edits hold it; None when it is not one of them."""
 
 
 def _place(position: int | None) -> object:
@@ -112,6 +118,13 @@ class Presenter:
         self._queue_view = queue_view
         self._clock = writer.clock
         self._replies: dict[str, _Reply] = {}
+        self._urgent: dict[str, None] = {}
+        """Replies whose essential edit may start now (ordered, as a set)."""
+        self._optional: dict[int, dict[str, None]] = {}
+        """Per channel, replies whose optional edit may start once the channel's budget has room."""
+        self._timers: list[tuple[datetime, int, str]] = []
+        """When to look at a reply again; an entry counts only while it matches the reply's ``look_at``."""
+        self._timer_order = itertools.count()
         self._budget = ChannelEditBudget()
         self._budget_retry_s: float | None = None
         self._queue_dirty = True
@@ -128,6 +141,7 @@ class Presenter:
                 reply.failures = 0  # an end state gets its own full count of tries
             reply.job = job
         reply.dirty = True
+        self._file(reply, self._clock())
         if self._urgency(reply) is Urgency.END:
             self._end_now(reply)
         self._wake()
@@ -141,7 +155,7 @@ class Presenter:
             [EditCandidate(reply.job.id, reply.job.channel_id, Urgency.END, None)], self._budget, now
         )
         if plan.start:
-            reply.task = asyncio.create_task(self._flush(reply), name=f"reply-{reply.job.id}")
+            self._start(reply)
 
     def queue_changed(self) -> None:
         self._queue_dirty = True
@@ -167,21 +181,81 @@ class Presenter:
         if self._wake.stopped:
             return 0.0
         now = self._clock()
-        candidates: list[EditCandidate[str]] = []
-        for reply in self._replies.values():
-            self._mark_running_stale(reply, now)
-            if not reply.dirty or reply.task is not None:
-                continue
-            urgency = self._urgency(reply)
-            if self._edit_allowed(reply, urgency, now):
-                place = reply.position if reply.job.state is JobState.QUEUED else None
-                candidates.append(EditCandidate(reply.job.id, reply.job.channel_id, urgency, place))
+        self._look_at_due(now)
+        candidates = [self._candidate(self._replies[job_id]) for job_id in self._urgent]
+        full_in: list[float] = []
+        for channel_id, ready in self._optional.items():
+            room = self._budget.room(channel_id, now)
+            if room > 0:
+                waiting = (self._candidate(self._replies[job_id]) for job_id in ready)
+                candidates += heapq.nsmallest(room, waiting, key=rank)
+            elif ready:
+                full_in.append(self._budget.seconds_to_room(channel_id, now))
         plan = plan_edits(candidates, self._budget, now)
-        self._budget_retry_s = plan.retry_in_s
+        if plan.retry_in_s is not None:
+            full_in.append(plan.retry_in_s)
+        self._budget_retry_s = min(full_in, default=None)
         for job_id in plan.start:
-            reply = self._replies[job_id]
-            reply.task = asyncio.create_task(self._flush(reply), name=f"reply-{job_id}")
+            self._start(self._replies[job_id])
         return self._seconds_to_next(now)
+
+    def _candidate(self, reply: _Reply) -> EditCandidate[str]:
+        place = reply.position if reply.job.state is JobState.QUEUED else None
+        return EditCandidate(reply.job.id, reply.job.channel_id, self._urgency(reply), place)
+
+    def _start(self, reply: _Reply) -> None:
+        self._unready(reply)
+        reply.look_at = None
+        reply.task = asyncio.create_task(self._flush(reply), name=f"reply-{reply.job.id}")
+
+    def _file(self, reply: _Reply, now: datetime) -> None:
+        """Put the reply where the next pass finds it: ready for an edit now, or looked at again when one is
+        allowed or its running clock goes stale; nowhere while an edit of it is under way or none is due."""
+        self._unready(reply)
+        if reply.task is not None or self._replies.get(reply.job.id) is not reply:
+            return
+        if not reply.dirty:
+            if reply.job.state is not JobState.IN_PROGRESS or reply.last_edit is None:
+                return
+            stale_at = reply.last_edit + self._refresh_running
+            if stale_at > now:
+                self._look_again(reply, stale_at)
+                return
+            reply.dirty = True
+        urgency = self._urgency(reply)
+        allowed_at = self._allowed_at(reply, urgency)
+        if allowed_at is not None and now < allowed_at:
+            self._look_again(reply, allowed_at)
+            return
+        reply.look_at = None
+        if urgency.optional:
+            reply.ready_in = reply.job.channel_id
+            self._optional.setdefault(reply.ready_in, {})[reply.job.id] = None
+        else:
+            self._urgent[reply.job.id] = None
+
+    def _unready(self, reply: _Reply) -> None:
+        self._urgent.pop(reply.job.id, None)
+        if reply.ready_in is not None:
+            ready = self._optional.get(reply.ready_in)
+            if ready is not None:
+                ready.pop(reply.job.id, None)
+                if not ready:
+                    del self._optional[reply.ready_in]
+            reply.ready_in = None
+
+    def _look_again(self, reply: _Reply, at: datetime) -> None:
+        if reply.look_at != at:
+            reply.look_at = at
+            heapq.heappush(self._timers, (at, next(self._timer_order), reply.job.id))
+
+    def _look_at_due(self, now: datetime) -> None:
+        while self._timers and self._timers[0][0] <= now:
+            at, _, job_id = heapq.heappop(self._timers)
+            reply = self._replies.get(job_id)
+            if reply is not None and reply.look_at == at:
+                reply.look_at = None
+                self._file(reply, now)
 
     async def stop(self, grace_s: float = 2.0) -> None:
         """Let edits under way finish for ``grace_s``, then drop the rest: every job is stored, so the
@@ -197,25 +271,18 @@ class Presenter:
 
     async def _refresh_positions(self) -> None:
         view = await self._queue_view()
+        now = self._clock()
         for job_id, reply in self._replies.items():
-            position = view.places.get(job_id)
-            if reply.job.state is JobState.QUEUED and position != reply.position:
-                if _place(position) != _place(reply.position):
-                    reply.dirty = True  # only when what the card shows changes
-                reply.position = position
-        for reply in self._replies.values():
-            now_paused = reply.job.guild_id in view.paused_servers
-            now_held = reply.job.id in view.awaiting_approval
             if reply.job.state is not JobState.QUEUED:
                 continue
-            if (now_paused, now_held) != (reply.paused, reply.awaiting_approval):
-                reply.paused, reply.awaiting_approval = now_paused, now_held
-                reply.dirty = True
-
-    def _mark_running_stale(self, reply: _Reply, now: datetime) -> None:
-        running = reply.job.state is JobState.IN_PROGRESS
-        if running and reply.last_edit is not None and now - reply.last_edit >= self._refresh_running:
-            reply.dirty = True
+            position = view.places.get(job_id)
+            shown_before = (_place(reply.position), reply.paused, reply.awaiting_approval)
+            reply.position = position
+            reply.paused = reply.job.guild_id in view.paused_servers
+            reply.awaiting_approval = job_id in view.awaiting_approval
+            if (_place(position), reply.paused, reply.awaiting_approval) != shown_before:
+                reply.dirty = True  # only when what the card shows changes
+                self._file(reply, now)
 
     def _urgency(self, reply: _Reply) -> Urgency:
         job = reply.job
@@ -227,27 +294,24 @@ class Presenter:
             return Urgency.STATE
         return Urgency.POSITION if job.state is JobState.QUEUED else Urgency.REFRESH
 
+    def _allowed_at(self, reply: _Reply, urgency: Urgency) -> datetime | None:
+        """The first moment an edit of ``urgency`` may go: after a failed try's pause and, but for an end,
+        ``edit_interval_s`` after the last edit. None when nothing holds it back."""
+        holds = [reply.not_before] if reply.not_before is not None else []
+        if urgency is not Urgency.END and reply.last_edit is not None:
+            holds.append(reply.last_edit + self._edit_interval)
+        return max(holds, default=None)
+
     def _edit_allowed(self, reply: _Reply, urgency: Urgency, now: datetime) -> bool:
-        if reply.not_before is not None and now < reply.not_before:
-            return False
-        if urgency is Urgency.END:
-            return True
-        return reply.last_edit is None or now - reply.last_edit >= self._edit_interval
+        allowed_at = self._allowed_at(reply, urgency)
+        return allowed_at is None or now >= allowed_at
 
     def _seconds_to_next(self, now: datetime) -> float:
         waits = [self._refresh_running.total_seconds()]
         if self._budget_retry_s is not None:
             waits.append(self._budget_retry_s)
-        for reply in self._replies.values():
-            if reply.task is not None:
-                continue
-            if reply.dirty:
-                earliest = [reply.not_before or now]
-                if reply.last_edit is not None and self._urgency(reply) is not Urgency.END:
-                    earliest.append(reply.last_edit + self._edit_interval)
-                waits.append((max(earliest) - now).total_seconds())
-            elif reply.job.state is JobState.IN_PROGRESS and reply.last_edit is not None:
-                waits.append((reply.last_edit + self._refresh_running - now).total_seconds())
+        if self._timers:
+            waits.append((self._timers[0][0] - now).total_seconds())
         return max(min(waits), 0.01)
 
     async def _flush(self, reply: _Reply) -> None:
@@ -273,8 +337,11 @@ class Presenter:
         finally:
             reply.task = None
             if reply.job.reply_final:
+                self._unready(reply)
                 self._replies.pop(reply.job.id, None)
                 self._writer.forget(reply.job.id)
+            else:
+                self._file(reply, self._clock())
             self._wake()
 
     async def _latest(self, reply: _Reply) -> Job:

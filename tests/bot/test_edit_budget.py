@@ -46,11 +46,14 @@ def test_a_long_queue_moving_by_one_changes_few_cards() -> None:
 def test_the_budget_refuses_past_its_limit_and_frees_room_as_the_window_moves() -> None:
     budget = ChannelEditBudget(limit=2, window=timedelta(seconds=5))
     budget.spend(1, T0)
+    assert budget.room(1, T0) == 1
     budget.spend(1, T0 + timedelta(seconds=1))
+    assert budget.room(1, T0 + timedelta(seconds=2)) == 0
     assert not budget.has_room(1, T0 + timedelta(seconds=2))
     assert budget.has_room(2, T0 + timedelta(seconds=2))  # per channel
     assert budget.seconds_to_room(1, T0 + timedelta(seconds=2)) == pytest.approx(3.0)
     assert budget.has_room(1, T0 + timedelta(seconds=5))
+    assert budget.room(1, T0 + timedelta(seconds=6)) == 2
 
 
 def _candidate(
