@@ -11,6 +11,8 @@ there, and marked failed.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -118,6 +120,9 @@ class Tracker:
         self._job_max = timedelta(seconds=job_max_s)
         self._on_released = on_released
         self._follows: dict[str, _Follow] = {}
+        self._due: list[tuple[datetime, int, str]] = []
+        """Polls by when they are due; an entry counts only while it matches its follow's ``due``."""
+        self._due_order = itertools.count()
         self._wake = Wakeup()
         self._polls = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
         self._running: set[str] = set()
@@ -127,7 +132,8 @@ class Tracker:
     def track(self, job: Job) -> None:
         """Follow a job from now on: its first poll is now, since it may have moved since it was read."""
         if job.id not in self._follows:
-            self._follows[job.id] = _Follow(job.id, self._clock())
+            follow = self._follows[job.id] = _Follow(job.id, self._clock())
+            self._plan(follow, follow.due)
             self._wake()
 
     def submitted(self, job: Job) -> None:
@@ -141,8 +147,8 @@ class Tracker:
         now = self._clock()
         follow = _Follow(job.id, now, job=job, queued_until=job.submitted_at, polled_at=job.updated_at)
         self._timings.waiting(job)
-        follow.due = job.updated_at + self._next_poll(follow)
         self._follows[job.id] = follow
+        self._plan(follow, job.updated_at + self._next_poll(follow))
         self._wake()
 
     async def run(self) -> None:
@@ -155,21 +161,30 @@ class Tracker:
 
     async def _pass(self) -> float:
         now = self._clock()
-        for follow in list(self._follows.values()):
-            if follow.due <= now and follow.job_id not in self._running:
-                self._running.add(follow.job_id)
-                self._tasks.start(self._poll(follow), name=f"poll-{follow.job_id}")
+        while self._due and self._due[0][0] <= now:
+            due, _, job_id = heapq.heappop(self._due)
+            follow = self._follows.get(job_id)
+            if follow is not None and follow.due == due and job_id not in self._running:
+                self._running.add(job_id)
+                self._tasks.start(self._poll(follow), name=f"poll-{job_id}")
         return self._seconds_to_next_due()
 
     async def stop(self) -> None:
         self._wake.stop()
         await self._tasks.cancel()
 
+    def _plan(self, follow: _Follow, due: datetime) -> None:
+        follow.due = due
+        heapq.heappush(self._due, (due, next(self._due_order), follow.job_id))
+
     def _seconds_to_next_due(self) -> float:
-        waiting = [f.due for f in self._follows.values() if f.job_id not in self._running]
-        if not waiting:
-            return self._poll_max_s
-        return max((min(waiting) - self._clock()).total_seconds(), 0.0)
+        while self._due:
+            due, _, job_id = self._due[0]
+            follow = self._follows.get(job_id)
+            if follow is not None and follow.due == due and job_id not in self._running:
+                return max((due - self._clock()).total_seconds(), 0.0)
+            heapq.heappop(self._due)  # superseded, or the job is no longer followed
+        return self._poll_max_s
 
     async def _poll(self, follow: _Follow) -> None:
         try:
@@ -177,11 +192,11 @@ class Tracker:
                 changed = await self._poll_once(follow)
             if follow.job_id in self._follows:
                 follow.quiet_polls = 0 if changed else follow.quiet_polls + 1
-                follow.due = (follow.polled_at or self._clock()) + self._next_poll(follow)
+                self._plan(follow, (follow.polled_at or self._clock()) + self._next_poll(follow))
             else:
                 self._errors.cleared(follow.job_id)
         except Exception as exc:
-            follow.due = self._clock() + timedelta(seconds=self._poll_max_s)
+            self._plan(follow, self._clock() + timedelta(seconds=self._poll_max_s))
             await self._after_error(follow.job_id, exc)
         finally:
             self._running.discard(follow.job_id)
@@ -202,7 +217,8 @@ class Tracker:
                 continue
             seen = Observed(follow.job, follow.queued_until, follow.quiet_polls)
             sooner = follow.polled_at + self._pacing.next_poll(seen, self._timings, follow.polled_at)
-            follow.due = min(follow.due, sooner)
+            if sooner < follow.due:
+                self._plan(follow, sooner)
 
     def _seen(self, job: Job | None) -> None:
         follow = self._follows.get(job.id) if job is not None else None
