@@ -38,6 +38,7 @@ Why each rule is safe to wait for:
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import re
 import statistics
@@ -104,11 +105,13 @@ def kind_of(job: Job) -> Kind:
     return job.request.resolution, job.request.duration
 
 
+@functools.cache
 def _size(resolution: str) -> int | None:
     found = re.fullmatch(r"(\d+)p", resolution)
     return int(found.group(1)) if found else None
 
 
+@functools.cache
 def no_larger(small: Kind, large: Kind) -> bool:
     """Whether a ``small`` video is no more work than a ``large`` one: no more lines and no longer."""
     if small == large:
@@ -136,6 +139,8 @@ class JobTimings:
     _starts: dict[Kind, list[datetime]] = field(default_factory=dict)
     _typical: dict[tuple[Kind, bool], Timing | None] = field(default_factory=dict)
     _waits: dict[Kind, tuple[datetime, float | None]] = field(default_factory=dict)
+    _least_s: dict[Kind, float | None] = field(default_factory=dict)
+    """The least time each kind's finished jobs took to generate."""
 
     def waiting(self, job: Job) -> None:
         """A job seen waiting in the queue: it has waited at least its age so far."""
@@ -159,16 +164,16 @@ class JobTimings:
             self._samples(kind).queued.append(max((started - job.submitted_at).total_seconds(), 0.0))
         self._changed(kind)
 
-    def left(self, job_id: str) -> bool:
-        """A job no longer generating (finished, failed, or followed elsewhere); True when it was, so jobs
-        that started after it have one elder less."""
+    def left(self, job_id: str) -> Kind | None:
+        """A job no longer generating (finished, failed, or followed elsewhere); its kind when it was
+        generating, so jobs that started after it have one elder less."""
         self._stopped_waiting(job_id)
         kind = self._kinds_generating.pop(job_id, None)
         if kind is None:
-            return False
+            return None
         self._generating[kind].pop(job_id, None)
         self._changed(kind)
-        return True
+        return kind
 
     def learn(
         self, job: Job, queued_until: datetime | None = None, running_until: datetime | None = None
@@ -184,7 +189,7 @@ class JobTimings:
         kind = kind_of(job)
         samples = self._samples(kind)
         least_before = min(samples.generating) if samples.generating else None
-        if not self.left(job.id) and job.submitted_at is not None:
+        if self.left(job.id) is None and job.submitted_at is not None:
             waited = likely_start(job.started_at, queued_until) - job.submitted_at
             samples.queued.append(max(waited.total_seconds(), 0.0))
         started = likely_start(job.started_at, queued_until)
@@ -198,8 +203,7 @@ class JobTimings:
         """The least time a job of ``kind`` that started at ``started`` (None: not yet) may take to
         generate, by the rules above: ``math.inf`` while it has elders to wait for; None when no job ever
         finished and it has none."""
-        own = self._by_kind.get(kind)
-        own_least = min(own.generating) if own is not None and own.generating else None
+        own_least = self._least_finished(kind)
         bounds = [
             least
             for other in self._by_kind.keys() | self._generating.keys()
@@ -209,14 +213,26 @@ class JobTimings:
         if bounds:
             least = max(bounds)
             return least if own_least is None else min(least, own_least)
-        finished = [min(s.generating) for s in self._by_kind.values() if s.generating]
+        finished = [least for other in self._by_kind if (least := self._least_finished(other)) is not None]
         return min(finished) if finished else None
+
+    def _least_finished(self, kind: Kind) -> float | None:
+        if kind not in self._least_s:
+            own = self._by_kind.get(kind)
+            self._least_s[kind] = min(own.generating) if own is not None and own.generating else None
+        return self._least_s[kind]
+
+    def moves(self, changed: Kind, kind: Kind) -> bool:
+        """Whether what was learned of ``changed`` can move the next poll of a job of ``kind``: it bounds
+        kinds no smaller, and a kind with no finished jobs of its own borrows from any kind."""
+        own = self._by_kind.get(kind)
+        return no_larger(changed, kind) or own is None or not own.generating or not own.queued
 
     def _least_of(self, kind: Kind, started: datetime | None) -> float | None:
         """What jobs of ``kind`` say of a job no smaller that started at ``started``."""
-        own = self._by_kind.get(kind)
-        if own is not None and own.generating:
-            return min(own.generating)
+        least = self._least_finished(kind)
+        if least is not None:
+            return least
         starts = self._sorted_starts(kind)
         elders = len(starts) if started is None else bisect.bisect_left(starts, started)
         return math.inf if elders >= self.witnesses else None
@@ -260,6 +276,7 @@ class JobTimings:
         return self._starts[kind]
 
     def _changed(self, kind: Kind) -> None:
+        self._least_s.pop(kind, None)
         self._starts.pop(kind, None)
         self._waits.pop(kind, None)
         self._typical.clear()

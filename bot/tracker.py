@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from bot.backoff import Backoff
 from bot.job_errors import RepeatedErrors, is_transient
 from bot.jobs import CancelPlace, FailureReason, Job, JobState
-from bot.poll_pacing import JobTimings, Observed, PollPacing
+from bot.poll_pacing import JobTimings, Kind, Observed, PollPacing, kind_of
 from bot.services import JobServices
 from bot.tasks import TaskSet
 from bot.transitions import Transition
@@ -210,10 +210,13 @@ class Tracker:
         seen = Observed(follow.job, follow.queued_until, follow.quiet_polls)
         return self._pacing.next_poll(seen, self._timings, polled_at)
 
-    def _bring_forward(self) -> None:
-        """What was just learned may say another job could be done sooner than its next poll."""
+    def _bring_forward(self, changed: Kind) -> None:
+        """What was just learned of ``changed`` may say another job could be done sooner than its next
+        poll."""
         for follow in self._follows.values():
             if follow.job is None or follow.polled_at is None or follow.job_id in self._running:
+                continue
+            if not self._timings.moves(changed, kind_of(follow.job)):
                 continue
             seen = Observed(follow.job, follow.queued_until, follow.quiet_polls)
             sooner = follow.polled_at + self._pacing.next_poll(seen, self._timings, follow.polled_at)
@@ -272,8 +275,9 @@ class Tracker:
 
     def _unfollow(self, job_id: str) -> None:
         self._follows.pop(job_id, None)
-        if self._timings.left(job_id):
-            self._bring_forward()
+        kind = self._timings.left(job_id)
+        if kind is not None:
+            self._bring_forward(kind)
 
     async def _after_error(self, job_id: str, exc: Exception) -> None:
         """An error while polling one job: tried again later when it may pass, else the job fails (and
@@ -299,7 +303,7 @@ class Tracker:
             queued_until = follow.queued_until if follow is not None else None
             running_until = follow.running_until if follow is not None else None
             if self._timings.learn(written.after, queued_until, running_until):
-                self._bring_forward()
+                self._bring_forward(kind_of(written.after))
         if written.job is None or not written.job.state.is_at_runcomfy or written.held_by is not None:
             self._unfollow(job_id)  # done, or another process holds it now
             if written.changed:

@@ -264,3 +264,39 @@ def test_a_job_submitted_after_the_moment_asked_about_has_waited_nothing_yet() -
     assert timings.typical_wait_s(("720p", 5), _at(10)) == 0
     seen = Observed(_waiting(job_id="early"), None, quiet_polls=0)
     assert PACING.next_poll(seen, timings, _at(10)) == PACING.pace.first
+
+
+KINDS = [("480p", 5), ("480p", 10), ("720p", 5), ("1080p", 10)]
+
+
+def _plans(timings: JobTimings, kind: tuple[str, int]) -> tuple[timedelta, timedelta]:
+    """The next poll of a job of ``kind`` generating for 3 s, and of one waiting, at 30 s."""
+    now = _at(30)
+    running = _running(*kind, started_s=27)
+    waiting = _waiting(*kind)
+    return (
+        PACING.next_poll(Observed(running, _at(26), 0), timings, now),
+        PACING.next_poll(Observed(waiting, None, 0), timings, now),
+    )
+
+
+def test_what_is_learned_of_a_kind_moves_no_plan_the_tracker_leaves_unchecked() -> None:
+    seen = [
+        _finished(resolution, duration, 10, 40 + 10 * n) for n, (resolution, duration) in enumerate(KINDS[1:])
+    ]
+    unmoved, moved = 0, 0
+    for changed in KINDS:
+        for kind in KINDS:
+            timings = _timings(*seen)
+            before = _plans(timings, kind)
+            timings.learn(_finished(*changed, 1, 2))  # a much quicker job of ``changed``
+            if not timings.moves(changed, kind):
+                unmoved += 1
+                assert _plans(timings, kind) == before, (changed, kind)
+            elif _plans(timings, kind) != before:
+                moved += 1
+    assert unmoved >= 3  # the check spares some plans
+    assert moved >= 3  # and what was learned does move others
+    assert _timings(*seen).moves(("1080p", 10), ("480p", 10)) is False
+    assert _timings(*seen).moves(("1080p", 10), ("1080p", 10)) is True  # its own kind
+    assert _timings(*seen).moves(("1080p", 10), ("480p", 5)) is True  # nothing of its own yet: borrows
