@@ -196,8 +196,12 @@ class Tracker:
             else:
                 self._errors.cleared(follow.job_id)
         except Exception as exc:
-            self._plan(follow, self._clock() + timedelta(seconds=self._poll_max_s))
-            await self._after_error(follow.job_id, exc)
+            try:
+                await self._after_error(follow.job_id, exc)
+            finally:
+                # Planned with nothing awaited before the poll is over: a pass in between takes the entry
+                # of a job still being polled for a superseded one and drops it.
+                self._plan(follow, self._clock() + timedelta(seconds=self._poll_max_s))
         finally:
             self._running.discard(follow.job_id)
             self._wake()

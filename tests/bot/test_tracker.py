@@ -10,6 +10,7 @@ import pytest
 
 from bot.jobs import CancelPlace, FailureReason, Job, JobState
 from bot.tracker import apply_status
+from bot.transitions import JobListener, Transition, Written
 from client.fake import Fault
 from client.models import Cancelled, Completed, Failed, InProgress, Queued, Result
 from tests.bot.engine_harness import new_job, running_engine
@@ -166,3 +167,34 @@ async def test_a_job_runcomfy_just_accepted_is_first_polled_later_not_at_once(tm
         # Planned as after a poll at the moment of the answer: at least the fast pace later.
         assert follows[accepted.id].due - accepted.updated_at >= engine.tracker._pacing.pace.first
         assert follows[elsewhere.id].due <= engine.core.writer.clock()
+
+
+async def test_a_job_whose_failure_could_not_be_stored_is_still_polled_after_a_pass_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running_engine(tmp_path, max_active=1) as engine:
+        job = await engine.scheduler.enqueue(new_job())
+        submitted = await engine.wait_state(job.id, JobState.IN_QUEUE)
+        real_result, real_apply = engine.api.result, engine.core.writer.apply
+        polls: list[str] = []
+
+        async def result(request_id: str) -> Result:
+            if request_id == submitted.request_id:
+                polls.append(request_id)
+                if len(polls) == 1:
+                    raise KeyError("a bug in handling this one answer")
+            return await real_result(request_id)
+
+        async def apply(job_id: str, transition: Transition, *, by: JobListener | None = None) -> Written:
+            if job_id == job.id and by is None and len(polls) == 1:
+                await engine.tracker._pass()  # the tracker's loop runs while the failure is being written
+                raise OSError("the disk is full")
+            return await real_apply(job_id, transition, by=by)
+
+        monkeypatch.setattr(engine.api, "result", result)
+        monkeypatch.setattr(engine.core.writer, "apply", apply)
+        engine.fake.set_state(submitted.request_id or "", "completed")
+        final = await engine.wait_final(job.id)
+
+    assert final.state is JobState.DELIVERED
+    assert len(polls) >= 2
