@@ -63,6 +63,7 @@ from bot.store.base import (
     Notice,
     StaleJobError,
 )
+from bot.store.snapshots import JobSnapshots, keys_of, read_known
 from bot.store.sqlite_driver import OneTripDbapi
 from bot.store.tables import (
     approved_jobs,
@@ -279,6 +280,7 @@ class SqlJobStore:
             engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: ""})
         self._engine = engine
         self._sync = engine.sync_engine
+        self._known = JobSnapshots()
 
     def __repr__(self) -> str:
         return f"SqlJobStore({self._engine.url.render_as_string(hide_password=True)})"
@@ -327,13 +329,13 @@ class SqlJobStore:
 
     async def admit(self, lease: Lease, rule: AdmissionRule) -> list[Job]:
         async with self._serialised() as connection:
-            waiting_rows = (await connection.execute(_WAITING_UNCLAIMED)).mappings()
             waiting: list[Job] = []
             claimable: set[str] = set()
-            for row in waiting_rows:
-                job = row_to_job(row)
+            for job, row in await connection.run_sync(read_known, _WAITING_KEYS, None, self._known):
+                if job.state is not JobState.QUEUED:
+                    continue  # written since the keys were read (PostgreSQL lets a save run beside a claim)
                 waiting.append(job)
-                if _may_claim(row["lease_owner"], row["lease_expires_at"], lease):
+                if _may_claim(row.lease_owner, row.lease_expires_at, lease):
                     claimable.add(job.id)
             in_use_by_member = {
                 (int(g), int(u)): int(n) for g, u, n in (await connection.execute(_PLACES_BY_MEMBER)).all()
@@ -364,7 +366,7 @@ class SqlJobStore:
                     for guild_id, user_id in dict.fromkeys((job.guild_id, job.user_id) for job in chosen)
                 ]
                 await connection.execute(_upsert_turn(connection.dialect.name), turns)
-        return await self._select_jobs(_CLAIMED_BY, {"owner": lease.owner})
+        return await self._queued_known(_CLAIMED_KEYS, {"owner": lease.owner})
 
     async def last_served(self) -> dict[Member, datetime]:
         async with self._engine.connect() as connection:
@@ -488,8 +490,14 @@ class SqlJobStore:
 
     async def queued_jobs(self, limit: int | None = None) -> list[Job]:
         if limit is None:
-            return await self._select_jobs(_QUEUED)
-        return await self._select_jobs(_QUEUED_LIMITED, {"limit": limit})
+            return await self._queued_known(_QUEUED_KEYS, None)
+        return await self._queued_known(_QUEUED_LIMITED_KEYS, {"limit": limit})
+
+    async def _queued_known(self, keys: Select[Any], parameters: Any) -> list[Job]:
+        """Queued jobs ``keys`` selects, rebuilt only where this process has not read them at that
+        version; one written out of the queue between the two reads is left out."""
+        found = await greenlet_spawn(_read_known_jobs, self._sync, keys, parameters, self._known)
+        return [job for job in found if job.state is JobState.QUEUED]
 
     async def jobs_for_user(self, guild_id: int, user_id: int, states: Sequence[JobState]) -> list[Job]:
         if not states:
@@ -624,6 +632,11 @@ def _read_one(engine: Engine, statement: Executable, parameters: Any) -> tuple[A
         return tuple(connection.execute(statement, parameters).one())
 
 
+def _read_known_jobs(engine: Engine, keys: Select[Any], parameters: Any, known: JobSnapshots) -> list[Job]:
+    with engine.connect() as connection:
+        return [job for job, _ in read_known(connection, keys, parameters, known)]
+
+
 def _read_jobs(engine: Engine, statement: Select[Any], parameters: Any) -> list[Job]:
     with engine.connect() as connection:
         rows: Any = connection.execute(statement, parameters).mappings()
@@ -723,7 +736,12 @@ _UNFINISHED: Final = _oldest_first(
     select(jobs).where(or_(~_in_states(list(TERMINAL_STATES)), jobs.c.reply_final.is_(false())))
 )
 _COUNT_IN_STATES: Final = select(func.count()).select_from(jobs).where(jobs.c.state.in_(_STATES_PARAMETER))
+_QUEUED_KEYS: Final = keys_of(_QUEUED)
+_QUEUED_LIMITED_KEYS: Final = keys_of(_QUEUED_LIMITED)
 _WAITING_UNCLAIMED: Final = _oldest_first(select(jobs).where(_is_queued(), jobs.c.admitted_at.is_(None)))
+_WAITING_KEYS: Final = _WAITING_UNCLAIMED.with_only_columns(
+    jobs.c.id, jobs.c.version, jobs.c.lease_owner, jobs.c.lease_expires_at
+)
 _PLACES_BY_MEMBER: Final = (
     select(jobs.c.guild_id, jobs.c.user_id, func.count())
     .where(_holds_a_place())
@@ -749,6 +767,7 @@ _CLAIMED_BY: Final = _oldest_first(
         _is_queued(), jobs.c.admitted_at.is_not(None), jobs.c.lease_owner == bindparam("owner")
     )
 )
+_CLAIMED_KEYS: Final = keys_of(_CLAIMED_BY)
 _TURNS: Final = select(member_turns).where(
     member_turns.c.guild_id.in_(bindparam("guild_ids", expanding=True)),
     member_turns.c.user_id.in_(bindparam("user_ids", expanding=True)),

@@ -1,0 +1,73 @@
+"""Reading many jobs without rebuilding the ones already read: a job's id and version name one content.
+
+Every write of a job raises its version and no job row is ever deleted, so a Job read at some version is
+that version's row for good. A read of many jobs (the queue, read at each change of it) first selects the
+ids and versions it matches, then the rows of only those this process has not read at that version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Final
+
+from sqlalchemy import Connection, Row, Select, bindparam, select
+
+from bot.jobs import Job
+from bot.store.tables import jobs, row_to_job
+
+KEPT_MAX: Final = 8192
+"""Jobs remembered at most; past it the memory starts again empty (the next reads rebuild what they need)."""
+ROWS_PER_READ: Final = 500
+"""Ids per ``IN (...)`` of the rows read in full, well under any database's limit of bound parameters."""
+
+_JOBS_BY_ID: Final = select(jobs).where(jobs.c.id.in_(bindparam("job_ids", expanding=True)))
+
+
+class JobSnapshots:
+    """The latest version of each job this process read, by id."""
+
+    def __init__(self, kept_max: int = KEPT_MAX) -> None:
+        self._kept_max = kept_max
+        self._jobs: dict[str, Job] = {}
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    def at(self, job_id: str, version: int) -> Job | None:
+        job = self._jobs.get(job_id)
+        return job if job is not None and job.version == version else None
+
+    def keep(self, found: Iterable[Job]) -> None:
+        for job in found:
+            if len(self._jobs) >= self._kept_max and job.id not in self._jobs:
+                self._jobs.clear()
+            kept = self._jobs.get(job.id)
+            if kept is None or kept.version < job.version:
+                self._jobs[job.id] = job
+
+
+def keys_of(statement: Select[Any]) -> Select[Any]:
+    """``statement`` (a select of whole job rows) selecting only each job's id and version."""
+    return statement.with_only_columns(jobs.c.id, jobs.c.version)
+
+
+def read_known(
+    connection: Connection, keys: Select[Any], parameters: Any, known: JobSnapshots
+) -> list[tuple[Job, Row[Any]]]:
+    """The jobs ``keys`` (selecting at least ``id`` and ``version``) matches, in its order, each with its
+    key row. A job written between the two reads comes at its newer version."""
+    found: Sequence[Row[Any]] = connection.execute(keys, parameters).all()
+    read: dict[str, Job] = {}
+    missing: list[str] = []
+    for row in found:
+        job = known.at(row.id, row.version)
+        if job is None:
+            missing.append(row.id)
+        else:
+            read[row.id] = job
+    for start in range(0, len(missing), ROWS_PER_READ):
+        rows: Any = connection.execute(_JOBS_BY_ID, {"job_ids": missing[start : start + ROWS_PER_READ]})
+        fresh = [row_to_job(row) for row in rows.mappings()]
+        read.update((job.id, job) for job in fresh)
+        known.keep(fresh)
+    return [(read[row.id], row) for row in found if row.id in read]
