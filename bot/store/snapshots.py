@@ -16,7 +16,8 @@ from bot.jobs import Job
 from bot.store.tables import jobs, row_to_job
 
 KEPT_MAX: Final = 8192
-"""Jobs remembered at most; past it the memory starts again empty (the next reads rebuild what they need)."""
+"""Jobs remembered at most; past it the memory starts again empty (the next reads rebuild what they need).
+Each read of the whole queue also forgets the jobs no longer in it."""
 ROWS_PER_READ: Final = 500
 """Ids per ``IN (...)`` of the rows read in full, well under any database's limit of bound parameters."""
 
@@ -37,6 +38,11 @@ class JobSnapshots:
         job = self._jobs.get(job_id)
         return job if job is not None and job.version == version else None
 
+    def retain(self, job_ids: Iterable[str]) -> None:
+        """Forget every job but those of ``job_ids``: the whole of what the memory is for (the queue)."""
+        kept = self._jobs
+        self._jobs = {job_id: kept[job_id] for job_id in job_ids if job_id in kept}
+
     def keep(self, found: Iterable[Job]) -> None:
         for job in found:
             if len(self._jobs) >= self._kept_max and job.id not in self._jobs:
@@ -52,10 +58,11 @@ def keys_of(statement: Select[Any]) -> Select[Any]:
 
 
 def read_known(
-    connection: Connection, keys: Select[Any], parameters: Any, known: JobSnapshots
+    connection: Connection, keys: Select[Any], parameters: Any, known: JobSnapshots, *, whole: bool = False
 ) -> list[tuple[Job, Row[Any]]]:
     """The jobs ``keys`` (selecting at least ``id`` and ``version``) matches, in its order, each with its
-    key row. A job written between the two reads comes at its newer version."""
+    key row. A job written between the two reads comes at its newer version. ``whole``: ``keys`` selects
+    every job worth remembering (the whole queue), so the others are forgotten."""
     found: Sequence[Row[Any]] = connection.execute(keys, parameters).all()
     read: dict[str, Job] = {}
     missing: list[str] = []
@@ -70,4 +77,6 @@ def read_known(
         fresh = [row_to_job(row) for row in rows.mappings()]
         read.update((job.id, job) for job in fresh)
         known.keep(fresh)
+    if whole:
+        known.retain(read)
     return [(read[row.id], row) for row in found if row.id in read]

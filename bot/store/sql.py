@@ -490,13 +490,13 @@ class SqlJobStore:
 
     async def queued_jobs(self, limit: int | None = None) -> list[Job]:
         if limit is None:
-            return await self._queued_known(_QUEUED_KEYS, None)
+            return await self._queued_known(_QUEUED_KEYS, None, whole=True)
         return await self._queued_known(_QUEUED_LIMITED_KEYS, {"limit": limit})
 
-    async def _queued_known(self, keys: Select[Any], parameters: Any) -> list[Job]:
+    async def _queued_known(self, keys: Select[Any], parameters: Any, *, whole: bool = False) -> list[Job]:
         """Queued jobs ``keys`` selects, rebuilt only where this process has not read them at that
         version; one written out of the queue between the two reads is left out."""
-        found = await greenlet_spawn(_read_known_jobs, self._sync, keys, parameters, self._known)
+        found = await greenlet_spawn(_read_known_jobs, self._sync, keys, parameters, self._known, whole)
         return [job for job in found if job.state is JobState.QUEUED]
 
     async def jobs_for_user(self, guild_id: int, user_id: int, states: Sequence[JobState]) -> list[Job]:
@@ -632,9 +632,11 @@ def _read_one(engine: Engine, statement: Executable, parameters: Any) -> tuple[A
         return tuple(connection.execute(statement, parameters).one())
 
 
-def _read_known_jobs(engine: Engine, keys: Select[Any], parameters: Any, known: JobSnapshots) -> list[Job]:
+def _read_known_jobs(
+    engine: Engine, keys: Select[Any], parameters: Any, known: JobSnapshots, whole: bool
+) -> list[Job]:
     with engine.connect() as connection:
-        return [job for job, _ in read_known(connection, keys, parameters, known)]
+        return [job for job, _ in read_known(connection, keys, parameters, known, whole=whole)]
 
 
 def _read_jobs(engine: Engine, statement: Select[Any], parameters: Any) -> list[Job]:

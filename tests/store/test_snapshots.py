@@ -12,6 +12,7 @@ from bot.jobs import CancelPlace, Job, JobState
 from bot.store import JobStore
 from bot.store import snapshots as snapshots_module
 from bot.store.snapshots import JobSnapshots
+from bot.store.sql import SqlJobStore
 from bot.store.tables import row_to_job
 from tests.store.jobs_for_tests import T0, minimal_job
 
@@ -66,6 +67,8 @@ async def test_a_job_written_since_is_read_again_and_one_that_left_the_queue_is_
     assert again == [created[0], renamed, created[3]]  # oldest first, the cancelled one gone
     assert again[1].locale == "ko"
     assert rebuilt == [renamed.id]  # the cancelled one is no longer selected at all
+    assert isinstance(store, SqlJobStore)
+    assert len(store._known) == 3  # and no longer remembered
 
 
 async def test_a_queue_longer_than_one_read_of_rows_comes_whole_and_in_order(
@@ -90,3 +93,8 @@ def test_snapshots_keep_the_newest_version_and_start_again_empty_when_full() -> 
     known.keep([minimal_job("0000000c")])
     assert len(known) == 1
     assert known.at("0000000c", first.version) is not None
+
+    known.keep([minimal_job("0000000d")])
+    known.retain(["0000000d", "0000000e"])
+    assert len(known) == 1
+    assert known.at("0000000d", first.version) is not None
