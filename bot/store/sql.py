@@ -294,7 +294,14 @@ class SqlJobStore:
             if await self.get(job.id) is not None:
                 raise JobExistsError(job.id) from None
             raise
+        self._remember_queued(stored)
         return stored
+
+    def _remember_queued(self, stored: Job) -> None:
+        """A queued job as written is its row: the queue's next read takes this copy (and shares it with
+        whoever holds it) instead of building another."""
+        if stored.state is JobState.QUEUED:
+            self._known.keep([stored])
 
     async def get(self, job_id: str) -> Job | None:
         found = await self._select_jobs(_GET_JOB, {"job_id": job_id})
@@ -316,6 +323,7 @@ class SqlJobStore:
             statement = _SAVE_LEASED_JOB
         if await greenlet_spawn(_write, self._sync, statement, values) != 1:
             raise await self._why_refused(job, lease)
+        self._remember_queued(stored)
         return stored
 
     async def _why_refused(self, job: Job, lease: Lease | None) -> StaleJobError:
