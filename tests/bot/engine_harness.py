@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.engine import EnginePace, JobEngine
-from bot.jobs import Job, JobState, ReplyTarget, new_job_id
+from bot.jobs import CancelPlace, Job, JobState, ReplyTarget, new_job_id
 from bot.presenter import Presenter
 from bot.render import Card
 from bot.scheduler import Scheduler
@@ -165,6 +165,16 @@ def new_job(user_id: int = 7, **kwargs: Any) -> NewJob:
     """What :meth:`Scheduler.enqueue` takes: :func:`make_job` under the id the write path mints."""
     job = make_job(user_id, **kwargs)
     return lambda job_id, _now: replace(job, id=job_id)
+
+
+async def cancel_and_wait_final(writer: JobWriter, listener: WatchingListener, job_id: str) -> None:
+    """A member cancels the job in the bot's queue; returns once its end is shown and the member told."""
+    await writer.apply(
+        job_id,
+        lambda j, now: j.moved_to(JobState.CANCELLED, at=now, cancelled_by=7, cancel_place=CancelPlace.LOCAL),
+    )
+    async with asyncio.timeout(30):
+        await listener.wait_for(lambda: listener.latest[job_id].reply_final)
 
 
 @asynccontextmanager

@@ -11,14 +11,20 @@ from pathlib import Path
 import pytest
 
 from bot import presenter as presenter_module
-from bot.jobs import CancelPlace, FailureReason, JobState
+from bot.jobs import FailureReason, JobState
 from bot.presenter import GIVE_UP_AFTER, Presenter
 from bot.queue_policy import QueueView
 from bot.service_health import ServiceHealth
 from bot.store import JobStore
 from bot.transitions import JobWriter
 from client.fake import FakeConfig
-from tests.bot.engine_harness import RecordingReplies, WatchingListener, new_job, running_engine
+from tests.bot.engine_harness import (
+    RecordingReplies,
+    WatchingListener,
+    cancel_and_wait_final,
+    new_job,
+    running_engine,
+)
 
 
 async def test_the_presenter_alone_shows_a_job_and_its_end_and_every_listener_hears_its_saves(
@@ -36,13 +42,7 @@ async def test_the_presenter_alone_shows_a_job_and_its_end_and_every_listener_he
         job = await writer.create(new_job())
         async with replies.changed:
             await replies.changed.wait_for(lambda: bool(replies.cards(job.id)))
-        await writer.apply(
-            job.id,
-            lambda j, now: j.moved_to(
-                JobState.CANCELLED, at=now, cancelled_by=7, cancel_place=CancelPlace.LOCAL
-            ),
-        )
-        await listener.wait_for(lambda: listener.latest[job.id].reply_final)
+        await cancel_and_wait_final(writer, listener, job.id)
         assert replies.announced == [job.id]
         stored = await store.get(job.id)
         assert stored is not None
@@ -179,13 +179,6 @@ async def test_an_end_goes_out_while_the_next_pass_waits_out_its_gap(
     writer = JobWriter(store, listeners=[listener], clock=lambda: datetime(2026, 1, 1, tzinfo=UTC))
     async with presenter_after_its_first_pass(writer, replies):
         job = await writer.create(new_job())  # its first card waits for the next pass, an hour away
-        await writer.apply(
-            job.id,
-            lambda j, now: j.moved_to(
-                JobState.CANCELLED, at=now, cancelled_by=7, cancel_place=CancelPlace.LOCAL
-            ),
-        )
-        async with asyncio.timeout(30):
-            await listener.wait_for(lambda: listener.latest[job.id].reply_final)
+        await cancel_and_wait_final(writer, listener, job.id)
         assert len(replies.cards(job.id)) == 1  # the end alone: the waiting card was never needed
         assert replies.announced == [job.id]

@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.edit_budget import CHANNEL_EDIT_LIMIT, CHANNEL_EDIT_WINDOW
-from bot.jobs import CancelPlace, Job, JobState, ReplyTarget
+from bot.jobs import Job, JobState, ReplyTarget
 from bot.presenter import Presenter
 from bot.queue_policy import QueueView
 from bot.render import Card
 from bot.service_health import ServiceHealth
 from bot.store import JobStore
 from bot.transitions import JobWriter
-from tests.bot.engine_harness import RecordingReplies, WatchingListener, new_job
+from tests.bot.engine_harness import RecordingReplies, WatchingListener, cancel_and_wait_final, new_job
 
 REFRESH_S = 10.0
 
@@ -140,14 +140,7 @@ async def test_a_busy_channel_gets_its_optional_edits_within_its_budget_and_its_
         start = clock.now
 
         ending = jobs[-1]
-        await writer.apply(
-            ending.id,
-            lambda j, now: j.moved_to(
-                JobState.CANCELLED, at=now, cancelled_by=7, cancel_place=CancelPlace.LOCAL
-            ),
-        )
-        async with asyncio.timeout(30):
-            await listener.wait_for(lambda: listener.latest[ending.id].reply_final)
+        await cancel_and_wait_final(writer, listener, ending.id)
         assert replies.times(JobState.CANCELLED) == [clock.now]  # at once, on a spent budget
 
         for _ in range(int(3 * REFRESH_S)):
