@@ -36,9 +36,9 @@ GIVE_UP_AFTER = 10
 RETRY_CAP = 12
 """The pause between tries grows from ``retry_base_s`` to this many times it."""
 PASS_GAP_S = 0.05
-"""A pass over the replies starts no sooner than this long after the one before it ended, so changes that
-come within it are served by one pass (a pass per change, each looking at every reply, was most of the
-bot's CPU with a thousand jobs in flight), while a change after a quiet moment is served at once."""
+"""A pass starts no sooner than this long after the one before it ended, so changes that come within it
+are served by one pass (a burst of them plans its edits together, against one look at the channels'
+budgets), while a change after a quiet moment is served at once."""
 
 
 class DeliveryError(Exception):
