@@ -128,6 +128,7 @@ class Presenter:
         self._budget = ChannelEditBudget()
         self._budget_retry_s: float | None = None
         self._queue_dirty = True
+        self._shown_degraded = False
         self._wake = Wakeup()
         self._gap = PassGap(self._clock)
         writer.add_listener(self)
@@ -181,6 +182,7 @@ class Presenter:
         if self._wake.stopped:
             return 0.0
         now = self._clock()
+        self._show_service_change(now)
         self._look_at_due(now)
         candidates = [self._candidate(self._replies[job_id]) for job_id in self._urgent]
         full_in: list[float] = []
@@ -198,6 +200,16 @@ class Presenter:
         for job_id in plan.start:
             self._start(self._replies[job_id])
         return self._seconds_to_next(now)
+
+    def _show_service_change(self, now: datetime) -> None:
+        """Waiting cards say whether RunComfy refuses the bot: when that changes, each is shown again."""
+        if self._health.degraded is self._shown_degraded:
+            return
+        self._shown_degraded = self._health.degraded
+        for reply in self._replies.values():
+            if reply.job.state is JobState.QUEUED:
+                reply.dirty = True
+                self._file(reply, now)
 
     def _candidate(self, reply: _Reply) -> EditCandidate[str]:
         place = reply.position if reply.job.state is JobState.QUEUED else None

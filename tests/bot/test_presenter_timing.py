@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.edit_budget import CHANNEL_EDIT_LIMIT, CHANNEL_EDIT_WINDOW
+from bot.i18n import t
 from bot.jobs import Job, JobState, ReplyTarget
 from bot.presenter import Presenter
 from bot.queue_policy import QueueView
@@ -74,7 +75,7 @@ async def edits_under_way() -> None:
 
 @asynccontextmanager
 async def stepped_presenter(
-    store: JobStore, listener: WatchingListener
+    store: JobStore, listener: WatchingListener, health: ServiceHealth | None = None
 ) -> AsyncIterator[tuple[SteppedClock, JobWriter, ClockedReplies, Presenter]]:
     clock = SteppedClock()
     writer = JobWriter(store, listeners=[listener], clock=clock)
@@ -82,7 +83,7 @@ async def stepped_presenter(
     presenter = Presenter(
         writer,
         replies,
-        ServiceHealth(),
+        health or ServiceHealth(),
         edit_interval_s=0.0,
         refresh_running_s=REFRESH_S,
         queue_view=clock.queue_view,
@@ -156,3 +157,24 @@ async def test_a_busy_channel_gets_its_optional_edits_within_its_budget_and_its_
     for first, last in zip(late, late[CHANNEL_EDIT_LIMIT:], strict=False):
         assert last - first >= CHANNEL_EDIT_WINDOW, (first, last)
     assert len(optional) > len(still_running)  # some cards were also refreshed for their running clock
+
+
+async def test_waiting_cards_say_when_runcomfy_refuses_the_bot_and_when_it_takes_it_again(
+    store: JobStore,
+) -> None:
+    health = ServiceHealth()
+    down = t("en", "card.status.service_down")
+    async with stepped_presenter(store, WatchingListener(), health) as (clock, writer, replies, _):
+        job = await writer.create(new_job())
+        await wait_for_edits(replies, JobState.QUEUED, 1)
+        assert down not in replies.cards(job.id)[-1].description
+
+        health.trip("AuthenticationError", clock.now)
+        await clock.step(CHANNEL_EDIT_WINDOW.total_seconds())
+        await wait_for_edits(replies, JobState.QUEUED, 2)
+        assert down in replies.cards(job.id)[-1].description
+
+        health.accepted()
+        await clock.step(CHANNEL_EDIT_WINDOW.total_seconds())
+        await wait_for_edits(replies, JobState.QUEUED, 3)
+        assert down not in replies.cards(job.id)[-1].description
