@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.backoff import Backoff
+from bot.due_times import DueTimes
 from bot.edit_budget import ChannelEditBudget, EditCandidate, Urgency, plan_edits, rank, shown_place
 from bot.jobs import FailureReason, Job, JobState, ReplyTarget
 from bot.queue_policy import QueueView
@@ -122,9 +122,8 @@ class Presenter:
         """Replies whose essential edit may start now (ordered, as a set)."""
         self._optional: dict[int, dict[str, None]] = {}
         """Per channel, replies whose optional edit may start once the channel's budget has room."""
-        self._timers: list[tuple[datetime, int, str]] = []
+        self._timers = DueTimes()
         """When to look at a reply again; an entry counts only while it matches the reply's ``look_at``."""
-        self._timer_order = itertools.count()
         self._budget = ChannelEditBudget()
         self._budget_retry_s: float | None = None
         self._queue_dirty = True
@@ -259,11 +258,10 @@ class Presenter:
     def _look_again(self, reply: _Reply, at: datetime) -> None:
         if reply.look_at != at:
             reply.look_at = at
-            heapq.heappush(self._timers, (at, next(self._timer_order), reply.job.id))
+            self._timers.plan(reply.job.id, at)
 
     def _look_at_due(self, now: datetime) -> None:
-        while self._timers and self._timers[0][0] <= now:
-            at, _, job_id = heapq.heappop(self._timers)
+        for job_id, at in self._timers.pop_due(now):
             reply = self._replies.get(job_id)
             if reply is not None and reply.look_at == at:
                 reply.look_at = None
@@ -322,8 +320,9 @@ class Presenter:
         waits = [self._refresh_running.total_seconds()]
         if self._budget_retry_s is not None:
             waits.append(self._budget_retry_s)
-        if self._timers:
-            waits.append((self._timers[0][0] - now).total_seconds())
+        soonest = self._timers.first()
+        if soonest is not None:
+            waits.append((soonest[1] - now).total_seconds())
         return max(min(waits), 0.01)
 
     async def _flush(self, reply: _Reply) -> None:

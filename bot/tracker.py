@@ -11,14 +11,13 @@ there, and marked failed.
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.backoff import Backoff
+from bot.due_times import DueTimes
 from bot.job_errors import RepeatedErrors, is_transient
 from bot.jobs import CancelPlace, FailureReason, Job, JobState
 from bot.poll_pacing import JobTimings, Kind, Observed, PollPacing, kind_of
@@ -120,9 +119,8 @@ class Tracker:
         self._job_max = timedelta(seconds=job_max_s)
         self._on_released = on_released
         self._follows: dict[str, _Follow] = {}
-        self._due: list[tuple[datetime, int, str]] = []
+        self._due = DueTimes()
         """Polls by when they are due; an entry counts only while it matches its follow's ``due``."""
-        self._due_order = itertools.count()
         self._wake = Wakeup()
         self._polls = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
         self._running: set[str] = set()
@@ -161,8 +159,7 @@ class Tracker:
 
     async def _pass(self) -> float:
         now = self._clock()
-        while self._due and self._due[0][0] <= now:
-            due, _, job_id = heapq.heappop(self._due)
+        for job_id, due in self._due.pop_due(now):
             follow = self._follows.get(job_id)
             if follow is not None and follow.due == due and job_id not in self._running:
                 self._running.add(job_id)
@@ -175,15 +172,15 @@ class Tracker:
 
     def _plan(self, follow: _Follow, due: datetime) -> None:
         follow.due = due
-        heapq.heappush(self._due, (due, next(self._due_order), follow.job_id))
+        self._due.plan(follow.job_id, due)
 
     def _seconds_to_next_due(self) -> float:
-        while self._due:
-            due, _, job_id = self._due[0]
+        while (soonest := self._due.first()) is not None:
+            job_id, due = soonest
             follow = self._follows.get(job_id)
             if follow is not None and follow.due == due and job_id not in self._running:
                 return max((due - self._clock()).total_seconds(), 0.0)
-            heapq.heappop(self._due)  # superseded, or the job is no longer followed
+            self._due.drop_first()  # superseded, or the job is no longer followed
         return self._poll_max_s
 
     async def _poll(self, follow: _Follow) -> None:
