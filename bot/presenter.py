@@ -14,7 +14,7 @@ import asyncio
 import heapq
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -385,29 +385,44 @@ class Presenter:
         await self._remember_target(reply, target)
 
     async def _finish(self, reply: _Reply, *, deliver: bool) -> None:
-        job = reply.job
         if deliver:
-            try:
-                # The video goes out with the card it keeps: the delivered one, not "posting the video".
-                delivered = job.moved_to(JobState.DELIVERED, at=job.finished_at or self._clock())
-                target = await self._port.deliver(job, render_card(delivered, now=self._clock()))
-            except DeliveryError as exc:
-                if not exc.permanent:
-                    raise
-                detail, reason = str(exc), exc.reason
-                await self._save(reply, lambda j, now: j.failed(reason, detail, at=now))
-                reply.dirty = True  # the next flush shows the failure and tells the member
-                return
-            await self._remember_target(reply, target)
-            await self._save(reply, lambda j, now: j.moved_to(JobState.DELIVERED, at=now))
-        else:
-            target = await self._port.show(job, self._card(reply))
-            await self._remember_target(reply, target)
+            await self._deliver(reply)
+            return
+        target = await self._port.show(reply.job, self._card(reply))
+        await self._remember_target(reply, target)
         reply.last_edit = self._clock()
         # The mention goes out before reply_final is stored: after a crash in between the member may be
         # told twice, never not at all.
         await self._port.announce(reply.job)
         await self._save(reply, _final)
+
+    async def _deliver(self, reply: _Reply) -> None:
+        """Upload the video, tell the member, then record both in one write. A crash before that write
+        edits the same reply with the video again and tells the member twice, never not at all. A notice
+        Discord refuses leaves the delivery recorded, so that trying the notice again uploads nothing."""
+        job = reply.job
+        # The video goes out with the card it keeps: the delivered one, not "posting the video".
+        delivered = job.moved_to(JobState.DELIVERED, at=job.finished_at or self._clock())
+        try:
+            target = await self._port.deliver(job, render_card(delivered, now=self._clock()))
+        except DeliveryError as exc:
+            if not exc.permanent:
+                raise
+            detail, reason = str(exc), exc.reason
+            await self._save(reply, lambda j, now: j.failed(reason, detail, at=now))
+            reply.dirty = True  # the next flush shows the failure and tells the member
+            return
+        reply.last_edit = self._clock()
+
+        def recorded(j: Job, now: datetime) -> Job:
+            return j.moved_to(JobState.DELIVERED, at=now).with_changes(at=now, reply=target)
+
+        try:
+            await self._port.announce(replace(delivered, reply=target))
+        except Exception:
+            await self._save(reply, recorded)
+            raise
+        await self._save(reply, lambda j, now: _final(recorded(j, now), now))
 
     async def _remember_target(self, reply: _Reply, target: ReplyTarget) -> None:
         if target != reply.job.reply:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot import presenter as presenter_module
-from bot.jobs import FailureReason, JobState
+from bot.jobs import FailureReason, Job, JobState
 from bot.presenter import GIVE_UP_AFTER, Presenter
 from bot.queue_policy import QueueView
 from bot.service_health import ServiceHealth
@@ -134,6 +134,31 @@ async def test_a_notice_discord_refuses_is_retried_without_uploading_the_video_a
         assert engine.replies.delivered == [job.id]
         assert engine.replies.announced == [job.id]
         assert engine.replies.fail_announces == 0
+
+
+class SavedShapes:
+    """Every shape of a job as saved, in order."""
+
+    def __init__(self) -> None:
+        self.saved: list[tuple[JobState, bool]] = []
+
+    def job_changed(self, job: Job) -> None:
+        self.saved.append((job.state, job.reply_final))
+
+    def queue_changed(self) -> None:
+        """Only job shapes are recorded."""
+
+
+async def test_a_delivery_and_its_notice_are_recorded_in_one_write_after_the_notice(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, config=FakeConfig(manual=False, check_images=False)) as engine:
+        shapes = SavedShapes()
+        engine.core.writer.add_listener(shapes)
+        job = await engine.scheduler.enqueue(new_job())
+        final = await engine.wait_final(job.id, timeout=30)
+
+        assert shapes.saved[-2:] == [(JobState.COMPLETED, False), (JobState.DELIVERED, True)]
+        assert final.reply.message_id == 4242  # where the video went is part of that write
+        assert engine.replies.announced == [job.id]
 
 
 @asynccontextmanager
