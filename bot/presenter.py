@@ -11,6 +11,7 @@ job is delivered (video uploaded, or linked when too large) before it becomes ``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import logging
 from collections.abc import Awaitable, Callable
@@ -39,6 +40,10 @@ PASS_GAP_S = 0.05
 """A pass starts no sooner than this long after the one before it ended, so changes that come within it
 are served by one pass (a burst of them plans its edits together, against one look at the channels'
 budgets), while a change after a quiet moment is served at once."""
+SAVE_TARGET_BEFORE_TOKEN_ENDS = timedelta(minutes=3)
+"""The reply's message id, learned from its first edit, waits to be saved with the job's next change (while
+the interaction token lives, the reply is edited without it) until this long before the token ends."""
+SAVE_TARGET_RETRY = timedelta(seconds=30)
 
 
 class DeliveryError(Exception):
@@ -89,6 +94,18 @@ def _place(position: int | None) -> object:
     return None if position is None else shown_place(position)
 
 
+def _learns_message_id(known: ReplyTarget, target: ReplyTarget) -> bool:
+    """``target`` only adds the message id of the reply that ``known`` edits while its token lives."""
+    return known.message_id is None and target == replace(known, message_id=target.message_id)
+
+
+def _target_learned(known: ReplyTarget, target: ReplyTarget) -> Transition:
+    def change(job: Job, now: datetime) -> Job | None:
+        return job.with_changes(at=now, reply=target) if job.reply == known else None
+
+    return change
+
+
 def _final(job: Job, now: datetime) -> Job:
     """The reply shows the end and the member was told: nothing is left to do for this job."""
     return job.with_changes(at=now, reply_final=True)
@@ -124,6 +141,8 @@ class Presenter:
         """Per channel, replies whose optional edit may start once the channel's budget has room."""
         self._timers = DueTimes()
         """When to look at a reply again; an entry counts only while it matches the reply's ``look_at``."""
+        self._save_targets = DueTimes()
+        """When a reply's message id, still riding along with the job's next change, is saved on its own."""
         self._budget = ChannelEditBudget()
         self._budget_retry_s: float | None = None
         self._queue_dirty = True
@@ -182,6 +201,7 @@ class Presenter:
             return 0.0
         now = self._clock()
         self._show_service_change(now)
+        await self._save_due_targets(now)
         self._look_at_due(now)
         candidates = [self._candidate(self._replies[job_id]) for job_id in self._urgent]
         full_in: list[float] = []
@@ -269,7 +289,7 @@ class Presenter:
 
     async def stop(self, grace_s: float = 2.0) -> None:
         """Let edits under way finish for ``grace_s``, then drop the rest: every job is stored, so the
-        next process shows it again."""
+        next process shows it again. Message ids still waiting to ride along are saved meanwhile."""
         self._wake.stop()
         tasks = [r.task for r in self._replies.values() if r.task is not None]
         if tasks:
@@ -278,6 +298,11 @@ class Presenter:
                 task.cancel()
             if late:
                 await asyncio.wait(late)
+        waiting = [job_id for job_id in self._replies if self._writer.rides_along(job_id)]
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace_s):
+                for job_id in waiting:
+                    await self._save_waiting_target(job_id, retry_at=None)
 
     async def _refresh_positions(self) -> None:
         view = await self._queue_view()
@@ -320,9 +345,9 @@ class Presenter:
         waits = [self._refresh_running.total_seconds()]
         if self._budget_retry_s is not None:
             waits.append(self._budget_retry_s)
-        soonest = self._timers.first()
-        if soonest is not None:
-            waits.append((soonest[1] - now).total_seconds())
+        for due in (self._timers.first(), self._save_targets.first()):
+            if due is not None:
+                waits.append((due[1] - now).total_seconds())
         return max(min(waits), 0.01)
 
     async def _flush(self, reply: _Reply) -> None:
@@ -425,8 +450,33 @@ class Presenter:
         await self._save(reply, lambda j, now: _final(recorded(j, now), now))
 
     async def _remember_target(self, reply: _Reply, target: ReplyTarget) -> None:
-        if target != reply.job.reply:
-            await self._save(reply, lambda j, now: j.with_changes(at=now, reply=target))
+        known = reply.job.reply
+        if target == known:
+            return
+        save_by = known.token_expires_at - SAVE_TARGET_BEFORE_TOKEN_ENDS
+        if _learns_message_id(known, target) and not reply.job.state.is_terminal and self._clock() < save_by:
+            reply.job = replace(reply.job, reply=target)
+            self._writer.ride_along(reply.job.id, _target_learned(known, target))
+            self._save_targets.plan(reply.job.id, save_by)
+            return
+        await self._save(reply, lambda j, now: j.with_changes(at=now, reply=target))
+
+    async def _save_due_targets(self, now: datetime) -> None:
+        for job_id, _ in list(self._save_targets.pop_due(now)):
+            if self._writer.rides_along(job_id):
+                await self._save_waiting_target(job_id, retry_at=now + SAVE_TARGET_RETRY)
+
+    async def _save_waiting_target(self, job_id: str, *, retry_at: datetime | None) -> None:
+        try:
+            written = await self._writer.settle(job_id, by=self)
+        except Exception as exc:
+            log.warning("job %s: could not save where its reply lives (%s)", job_id, type(exc).__name__)
+            if retry_at is not None:
+                self._save_targets.plan(job_id, retry_at)
+            return
+        reply = self._replies.get(job_id)
+        if reply is not None and written.after is not None:
+            reply.job = written.after
 
     async def _save(self, reply: _Reply, change: Transition) -> None:
         written = await self._writer.apply(reply.job.id, change, by=self)

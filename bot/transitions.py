@@ -95,6 +95,8 @@ class JobWriter:
         self._locks: dict[str, asyncio.Lock] = {}
         self._held: dict[str, tuple[Job, datetime]] = {}
         """Jobs as this process last wrote them, with until when that copy is trusted."""
+        self._riders: dict[str, Transition] = {}
+        """Per job, a change that waits to be written with the job's next change (see :meth:`ride_along`)."""
         self._next_sweep = SWEEP_FROM
 
     def add_listener(self, listener: JobListener) -> None:
@@ -134,10 +136,15 @@ class JobWriter:
                 wanted = transition(before, now)
                 if wanted is None or wanted is before:
                     return Written(before, None)
+                rider = self._riders.get(job_id)
+                if rider is not None and rider is not transition:
+                    wanted = rider(wanted, now) or wanted
                 lease = self.lease.at(now)
                 try:
                     after = await self._store.save(without_spent_token(wanted), lease)
                     self._keep(after, lease)
+                    if rider is not None and self._riders.get(job_id) is rider:
+                        del self._riders[job_id]
                     break
                 except LeaseHeldError as held:
                     self._held.pop(job_id, None)
@@ -197,9 +204,27 @@ class JobWriter:
         for listener in self._listeners:
             listener.queue_changed()
 
+    def ride_along(self, job_id: str, change: Transition) -> None:
+        """Write ``change`` with the job's next change, whoever makes it, instead of on its own: for what
+        may wait (and may be lost in a crash), as long as :meth:`settle` writes it in time. It replaces a
+        change of the job that is still waiting."""
+        self._riders[job_id] = change
+
+    def rides_along(self, job_id: str) -> bool:
+        """A change of the job waits to be written with its next one."""
+        return job_id in self._riders
+
+    async def settle(self, job_id: str, *, by: JobListener | None = None) -> Written:
+        """Write the change of the job that waits to ride along (nothing when none waits)."""
+        rider = self._riders.get(job_id)
+        if rider is None:
+            return Written(None, None)
+        return await self.apply(job_id, rider, by=by)
+
     def forget(self, job_id: str) -> None:
-        """Drop the lock and copy of a job nothing will write again (its reply is final)."""
+        """Drop the lock, copy and waiting change of a job nothing will write again (its reply is final)."""
         self._held.pop(job_id, None)
+        self._riders.pop(job_id, None)
         lock = self._locks.get(job_id)
         if lock is not None and not lock.locked():
             del self._locks[job_id]

@@ -1,4 +1,5 @@
-"""When the presenter edits, on a clock the test moves: a running card's refresh, and a channel's budget."""
+"""When the presenter edits and saves, on a clock the test moves: a running card's refresh, a channel's
+budget, and when the message id of a reply is saved."""
 
 from __future__ import annotations
 
@@ -6,21 +7,22 @@ import asyncio
 import itertools
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.edit_budget import CHANNEL_EDIT_LIMIT, CHANNEL_EDIT_WINDOW
 from bot.i18n import t
 from bot.jobs import Job, JobState, ReplyTarget
-from bot.presenter import Presenter
+from bot.presenter import SAVE_TARGET_BEFORE_TOKEN_ENDS, Presenter
 from bot.queue_policy import QueueView
 from bot.render import Card
 from bot.service_health import ServiceHealth
 from bot.store import JobStore
-from bot.transitions import JobWriter
+from bot.transitions import JobWriter, NewJob
 from tests.bot.engine_harness import RecordingReplies, WatchingListener, cancel_and_wait_final, new_job
 
 REFRESH_S = 10.0
+TOKEN_LIFE = timedelta(minutes=15)
 
 
 @dataclass
@@ -178,3 +180,68 @@ async def test_waiting_cards_say_when_runcomfy_refuses_the_bot_and_when_it_takes
         await clock.step(CHANNEL_EDIT_WINDOW.total_seconds())
         await wait_for_edits(replies, JobState.QUEUED, 3)
         assert down not in replies.cards(job.id)[-1].description
+
+
+def new_job_with_live_token(clock: SteppedClock) -> NewJob:
+    """A job whose interaction token lives fifteen minutes from the clock's now, as Discord's does."""
+    build = new_job()
+
+    def job(job_id: str, now: datetime) -> Job:
+        built = build(job_id, now)
+        return replace(built, reply=replace(built.reply, token_expires_at=clock.now + TOKEN_LIFE))
+
+    return job
+
+
+async def first_card_shown(writer: JobWriter, replies: ClockedReplies, clock: SteppedClock) -> Job:
+    job = await writer.create(new_job_with_live_token(clock))
+    await wait_for_edits(replies, JobState.QUEUED, 1)
+    await edits_under_way()
+    return job
+
+
+async def test_the_message_id_of_the_first_edit_is_saved_with_the_jobs_next_change(store: JobStore) -> None:
+    async with stepped_presenter(store, WatchingListener()) as (clock, writer, replies, _):
+        job = await first_card_shown(writer, replies, clock)
+        assert await store.get(job.id) == job  # no write of its own
+
+        written = await writer.apply(job.id, lambda j, now: j.moved_to(JobState.SUBMITTING, at=now))
+
+        assert written.after is not None
+        assert written.after.version == job.version + 1
+        assert written.after.reply.message_id == 4242
+
+
+async def test_a_message_id_no_change_carries_is_saved_before_the_token_ends(store: JobStore) -> None:
+    listener = WatchingListener()
+    async with stepped_presenter(store, listener) as (clock, writer, replies, _):
+        job = await first_card_shown(writer, replies, clock)
+        save_at = job.reply.token_expires_at - SAVE_TARGET_BEFORE_TOKEN_ENDS
+
+        await clock.step((save_at - clock.now).total_seconds() - 1)
+        assert await store.get(job.id) == job
+
+        await clock.step(1)
+        await listener.wait_for(lambda: listener.latest[job.id].reply.message_id == 4242)
+        stored = await store.get(job.id)
+        assert stored is not None
+        assert (stored.state, stored.version) == (JobState.QUEUED, job.version + 1)
+
+
+async def test_a_stopping_presenter_saves_the_message_ids_still_waiting(store: JobStore) -> None:
+    async with stepped_presenter(store, WatchingListener()) as (clock, writer, replies, _):
+        job = await first_card_shown(writer, replies, clock)
+        assert await store.get(job.id) == job
+    stored = await store.get(job.id)
+    assert stored is not None
+    assert stored.reply.message_id == 4242
+
+
+async def test_a_token_too_close_to_its_end_has_the_message_id_saved_at_once(store: JobStore) -> None:
+    async with stepped_presenter(store, WatchingListener()) as (_clock, writer, replies, _):
+        job = await writer.create(new_job())  # its token ends as the job is made
+        await wait_for_edits(replies, JobState.QUEUED, 1)
+        await edits_under_way()
+        stored = await store.get(job.id)
+        assert stored is not None
+        assert stored.reply.message_id == 4242

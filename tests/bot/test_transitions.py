@@ -11,7 +11,7 @@ from bot.jobs import FailureReason, Job, JobState
 from bot.leases import LeaseTerms
 from bot.store import JobStore
 from bot.store.base import Lease
-from bot.transitions import JobWriter
+from bot.transitions import JobWriter, Transition
 from tests.bot.engine_harness import new_job, running_engine
 from tests.store.jobs_for_tests import minimal_job
 
@@ -391,3 +391,69 @@ async def test_a_heartbeat_does_not_extend_a_copy_written_after_it_with_an_older
     by_other = await other.apply(created.id, in_queue)
     assert by_other.after is not None
     assert await writer.read(created.id) == by_other.after
+
+
+def _noted(note: str) -> Transition:
+    return lambda j, now: j.with_changes(at=now, failure_detail=note)
+
+
+async def test_a_change_riding_along_is_written_with_the_next_change_and_not_before(store: JobStore) -> None:
+    writer = JobWriter(store, clock=lambda: NOW)
+    job = await writer.create(built)
+    writer.ride_along(job.id, _noted("rode along"))
+    assert await store.get(job.id) == job  # nothing is written for it alone
+
+    written = await writer.apply(job.id, lambda j, now: j.moved_to(JobState.SUBMITTING, at=now))
+
+    assert written.after is not None
+    assert (written.after.state, written.after.failure_detail) == (JobState.SUBMITTING, "rode along")
+    assert written.after.version == job.version + 1
+    assert not writer.rides_along(job.id)
+    again = await writer.apply(job.id, lambda j, now: j.moved_to(JobState.IN_QUEUE, at=now, request_id="r"))
+    assert again.after is not None
+    assert again.after.version == job.version + 2
+
+
+async def test_a_change_that_changes_nothing_carries_no_rider(store: JobStore) -> None:
+    writer = JobWriter(store)
+    job = await writer.create(built)
+    writer.ride_along(job.id, _noted("waits"))
+    written = await writer.apply(job.id, lambda j, now: None)
+    assert not written.changed
+    assert writer.rides_along(job.id)
+    assert await store.get(job.id) == job
+
+
+async def test_a_rider_with_nothing_to_change_leaves_the_change_as_it_is(store: JobStore) -> None:
+    writer = JobWriter(store)
+    job = await writer.create(built)
+    writer.ride_along(job.id, lambda j, now: None)
+    written = await writer.apply(job.id, lambda j, now: j.moved_to(JobState.SUBMITTING, at=now))
+    assert written.after is not None
+    assert written.after.state is JobState.SUBMITTING
+
+
+async def test_settle_writes_the_waiting_change_alone_once(store: JobStore) -> None:
+    heard = Heard("a", [])
+    writer = JobWriter(store, listeners=[heard])
+    job = await writer.create(built)
+    assert not (await writer.settle(job.id)).changed  # none waits
+
+    writer.ride_along(job.id, _noted("settled"))
+    written = await writer.settle(job.id)
+
+    assert written.after is not None
+    assert (written.after.failure_detail, written.after.version) == ("settled", job.version + 1)
+    assert heard.jobs[-1] == written.after
+    assert not writer.rides_along(job.id)
+
+
+async def test_a_forgotten_job_drops_its_rider(store: JobStore) -> None:
+    writer = JobWriter(store)
+    job = await writer.create(built)
+    writer.ride_along(job.id, _noted("dropped"))
+    writer.forget(job.id)
+    assert not writer.rides_along(job.id)
+    written = await writer.apply(job.id, lambda j, now: j.moved_to(JobState.SUBMITTING, at=now))
+    assert written.after is not None
+    assert written.after.failure_detail is None
