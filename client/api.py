@@ -242,9 +242,20 @@ class RunComfyClient:
     async def _call(
         self, method: str, path: str, payload: dict[str, Any] | None = None, *, submit: bool = False
     ) -> dict[str, Any]:
+        should_retry = should_retry_submit if submit else should_retry_read
+        # Most calls succeed at once: only a failure worth another try builds the retry loop.
+        try:
+            return await self._send_observed(method, path, payload)
+        except Exception as exc:
+            if self.max_attempts <= 1 or not should_retry(exc):
+                raise
+            first_failure = exc
+        delay = self._delay(first_failure, 1)
+        self._log_failure(1, first_failure, delay)
+        await self._sleep(delay)
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.max_attempts),
-            retry=retry_if_exception(should_retry_submit if submit else should_retry_read),
+            stop=stop_after_attempt(self.max_attempts - 1),
+            retry=retry_if_exception(should_retry),
             wait=self._wait_before_retry,
             sleep=self._sleep,
             before_sleep=self._log_retry,
@@ -265,18 +276,23 @@ class RunComfyClient:
         self._observe(method, path, time.monotonic() - started, None)
         return answer
 
+    def _delay(self, exc: BaseException | None, attempt: int) -> float:
+        base_s, cap_s = self.backoff_base_s, self.backoff_cap_s
+        return retry_delay(exc, attempt, base_s=base_s, cap_s=cap_s, rand=self._rand)
+
     def _wait_before_retry(self, state: RetryCallState) -> float:
+        """Tenacity counts from the second attempt, the first one made before its loop."""
         exc = state.outcome.exception() if state.outcome else None
-        return retry_delay(
-            exc, state.attempt_number, base_s=self.backoff_base_s, cap_s=self.backoff_cap_s, rand=self._rand
-        )
+        return self._delay(exc, state.attempt_number + 1)
 
     def _log_retry(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         delay = state.next_action.sleep if state.next_action else 0.0
-        log.warning(
-            "RunComfy call failed (attempt %d): %s; retrying in %.1fs", state.attempt_number, exc, delay
-        )
+        self._log_failure(state.attempt_number + 1, exc, delay)
+
+    @staticmethod
+    def _log_failure(attempt: int, exc: BaseException | None, delay: float) -> None:
+        log.warning("RunComfy call failed (attempt %d): %s; retrying in %.1fs", attempt, exc, delay)
 
     async def _send_once(self, method: str, path: str, payload: dict[str, Any] | None) -> dict[str, Any]:
         session = self._ensure_session()

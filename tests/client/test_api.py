@@ -280,6 +280,17 @@ async def test_gets_give_up_after_max_attempts(
     assert len(sleeps.calls) == 3
 
 
+async def test_each_retry_is_logged_with_the_attempt_that_failed_and_the_pause(
+    client: RunComfyClient, mocked: aioresponses, sleeps: RecordingSleep, caplog: pytest.LogCaptureFixture
+) -> None:
+    mocked.get(STATUS_URL, status=503, payload={"error_message": "down"}, repeat=True)
+    with caplog.at_level(logging.WARNING, logger="client.api"), pytest.raises(ServerError):
+        await client.status(REQUEST_ID)
+    logged = [r.getMessage() for r in caplog.records if "RunComfy call failed" in r.getMessage()]
+    assert [line.split("(attempt ")[1].split(")")[0] for line in logged] == ["1", "2", "3"]
+    assert [line.rsplit("retrying in ", 1)[1] for line in logged] == [f"{s:.1f}s" for s in sleeps.calls]
+
+
 @pytest.mark.parametrize(("header", "expected"), [("7", 7.0), ("3600", 60.0)])
 async def test_retry_after_is_honoured_and_capped(
     client: RunComfyClient, mocked: aioresponses, sleeps: RecordingSleep, header: str, expected: float
