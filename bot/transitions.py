@@ -215,11 +215,15 @@ class JobWriter:
         return job_id in self._riders
 
     async def settle(self, job_id: str, *, by: JobListener | None = None) -> Written:
-        """Write the change of the job that waits to ride along (nothing when none waits)."""
+        """Write the change of the job that waits to ride along (nothing when none waits); a change that
+        finds nothing to change any more is dropped."""
         rider = self._riders.get(job_id)
         if rider is None:
             return Written(None, None)
-        return await self.apply(job_id, rider, by=by)
+        written = await self.apply(job_id, rider, by=by)
+        if self._riders.get(job_id) is rider:
+            del self._riders[job_id]
+        return written
 
     def forget(self, job_id: str) -> None:
         """Drop the lock, copy and waiting change of a job nothing will write again (its reply is final)."""

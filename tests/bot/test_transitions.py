@@ -457,3 +457,12 @@ async def test_a_forgotten_job_drops_its_rider(store: JobStore) -> None:
     written = await writer.apply(job.id, lambda j, now: j.moved_to(JobState.SUBMITTING, at=now))
     assert written.after is not None
     assert written.after.failure_detail is None
+
+
+async def test_a_rider_that_finds_nothing_to_change_is_dropped_when_settled(store: JobStore) -> None:
+    writer = JobWriter(store)
+    job = await writer.create(built)
+    writer.ride_along(job.id, lambda j, now: None)
+    written = await writer.settle(job.id)
+    assert not written.changed
+    assert not writer.rides_along(job.id)
