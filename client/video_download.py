@@ -6,7 +6,8 @@ link-local, unspecified or multicast address unless ``RUNCOMFY_API_BASE`` is its
 doubles), with at most :data:`MAX_REDIRECTS` redirects, each checked again, and its body is taken only when
 it is an MP4 (``Content-Type: video/*`` and an ``ftyp`` box at offset 4) within the caller's size cap.
 
-:func:`download_video` returns one of :class:`VideoBytes`, :class:`ShowLinkInstead` (the URL may be
+:func:`download_video` (or :meth:`VideoDownloader.download`, which keeps its connections for the next
+download) returns one of :class:`VideoBytes`, :class:`ShowLinkInstead` (the URL may be
 shown; the bytes were not usable) or :class:`DownloadRefused` (fail the job; never show or post it).
 Every address a host name resolves to is checked, by the resolver of the very connection that is made.
 """
@@ -151,29 +152,62 @@ async def download_video(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     max_redirects: int = MAX_REDIRECTS,
 ) -> VideoDownload:
-    """Fetch the video at ``url`` under :class:`DownloadPolicy` ``for_api_base(api_base)``.
+    """Fetch the video at ``url`` under :class:`DownloadPolicy` ``for_api_base(api_base)``, through a
+    :class:`VideoDownloader` of its own.
 
     ``max_bytes`` is the largest body taken (e.g. Discord's upload limit). Never raises for anything the
     remote side does; the outcome says what happened.
     """
-    policy = DownloadPolicy.for_api_base(api_base)
+    downloader = VideoDownloader(
+        api_base=api_base, resolve=resolve, timeout_s=timeout_s, max_redirects=max_redirects
+    )
     try:
-        target = URL(url)
-    except (ValueError, TypeError):
-        return DownloadRefused(DownloadProblem.UNSAFE_URL, "the video URL cannot be parsed")
-    resolver = _CheckingResolver(policy, resolve or _system_resolve)
-    connector = aiohttp.TCPConnector(resolver=resolver, use_dns_cache=False)
-    timeout = aiohttp.ClientTimeout(total=timeout_s)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        for _ in range(max_redirects + 1):
-            refused = policy.check_url(target)
+        return await downloader.download(url, max_bytes=max_bytes)
+    finally:
+        await downloader.close()
+
+
+class VideoDownloader:
+    """Downloads under one :class:`DownloadPolicy` through one session, whose connections are kept for the
+    next download from the same host: the addresses of each were checked as it was made."""
+
+    def __init__(
+        self,
+        *,
+        api_base: str,
+        resolve: Resolve | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        max_redirects: int = MAX_REDIRECTS,
+    ) -> None:
+        self._policy = DownloadPolicy.for_api_base(api_base)
+        self._resolver = _CheckingResolver(self._policy, resolve or _system_resolve)
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._max_redirects = max_redirects
+        self._session: aiohttp.ClientSession | None = None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def download(self, url: str, *, max_bytes: int) -> VideoDownload:
+        """The outcome of fetching the video at ``url``; never raises for anything the remote side does."""
+        try:
+            target = URL(url)
+        except (ValueError, TypeError):
+            return DownloadRefused(DownloadProblem.UNSAFE_URL, "the video URL cannot be parsed")
+        if self._session is None:
+            connector = aiohttp.TCPConnector(resolver=self._resolver, use_dns_cache=False)
+            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
+        for _ in range(self._max_redirects + 1):
+            refused = self._policy.check_url(target)
             if refused is not None:
                 return refused
             try:
-                outcome = await _fetch_once(session, target, max_bytes)
+                outcome = await _fetch_once(self._session, target, max_bytes)
             except aiohttp.ClientConnectorError as exc:
-                if resolver.refusal is not None:
-                    return resolver.refusal
+                if isinstance(exc.os_error, _AddressRefusedError):
+                    return exc.os_error.refusal
                 return ShowLinkInstead(
                     DownloadProblem.UNREACHABLE, f"could not connect ({type(exc).__name__})"
                 )
@@ -184,9 +218,10 @@ async def download_video(
             if not isinstance(outcome, URL):
                 return outcome
             target = outcome
-    return DownloadRefused(
-        DownloadProblem.TOO_MANY_REDIRECTS, f"the video URL redirects more than {max_redirects} times"
-    )
+        return DownloadRefused(
+            DownloadProblem.TOO_MANY_REDIRECTS,
+            f"the video URL redirects more than {self._max_redirects} times",
+        )
 
 
 async def _fetch_once(session: aiohttp.ClientSession, target: URL, max_bytes: int) -> VideoDownload | URL:
@@ -223,13 +258,20 @@ async def _fetch_once(session: aiohttp.ClientSession, target: URL, max_bytes: in
         return VideoBytes(bytes(body), media_type_of(content_type))
 
 
+class _AddressRefusedError(OSError):
+    """The host resolves to an address the policy refuses; ``refusal`` says which problem it is."""
+
+    def __init__(self, refusal: DownloadRefused) -> None:
+        super().__init__("the host resolves to an address that is not allowed")
+        self.refusal = refusal
+
+
 class _CheckingResolver(AbstractResolver):
     """Resolves with ``resolve`` and refuses the host unless every address it has is allowed."""
 
     def __init__(self, policy: DownloadPolicy, resolve: Resolve) -> None:
         self._policy = policy
         self._resolve = resolve
-        self.refusal: DownloadRefused | None = None
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
@@ -243,8 +285,7 @@ class _CheckingResolver(AbstractResolver):
         for address in addresses:
             refusal = self._policy.check_address(address)
             if refusal is not None:
-                self.refusal = refusal
-                raise OSError("the host resolves to an address that is not allowed")
+                raise _AddressRefusedError(refusal)
         return [
             ResolveResult(
                 hostname=host,

@@ -22,7 +22,7 @@ from bot.jobs import FailureReason, Job, ReplyTarget, utcnow
 from bot.markdown_safety import shown_url
 from bot.presenter import DeliveryError
 from bot.render import Card
-from client.video_download import DownloadRefused, ShowLinkInstead, VideoBytes, download_video
+from client.video_download import DownloadRefused, ShowLinkInstead, VideoBytes, VideoDownloader
 from cogs.cards import to_embed, to_view
 from cogs.end_notices import EndNotices, Notice, joined, mentions_of
 from cogs.long_rate_limits import long_wait_refusing_session
@@ -50,14 +50,16 @@ class DiscordReplies:
     def __init__(self, bot: AnimateBot, *, api_base: str, clock: Callable[[], datetime] = utcnow) -> None:
         """``api_base`` is ``RUNCOMFY_API_BASE``: it decides where a video may be fetched from."""
         self._bot = bot
-        self._api_base = api_base
+        self._videos = VideoDownloader(api_base=api_base)
         self._clock = clock
         self._webhook_session: aiohttp.ClientSession | None = None
         self._notices = EndNotices(self._post_notices)
 
     async def close(self) -> None:
-        """Stop posting end notices; close the session the interaction webhooks use (opened on first use)."""
+        """Stop posting end notices; close the sessions the interaction webhooks and the downloads use
+        (each opened on first use)."""
         await self._notices.close()
+        await self._videos.close()
         if self._webhook_session is not None:
             await self._webhook_session.close()
             self._webhook_session = None
@@ -177,7 +179,7 @@ class DiscordReplies:
         if not job.video_url:
             raise DeliveryError("completed job without a video", permanent=True)
         limit = job.reply.upload_limit or self._guild_upload_limit(job.guild_id)
-        outcome = await download_video(job.video_url, api_base=self._api_base, max_bytes=limit)
+        outcome = await self._videos.download(job.video_url, max_bytes=limit)
         match outcome:
             case VideoBytes(data=data):
                 return data

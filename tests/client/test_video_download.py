@@ -24,6 +24,7 @@ from client.video_download import (
     DownloadRefused,
     ShowLinkInstead,
     VideoBytes,
+    VideoDownloader,
     download_video,
     is_public_address,
     looks_like_mp4,
@@ -33,6 +34,8 @@ from tests.client.conftest import TOKEN, serve
 MP4 = (Path(__file__).resolve().parents[2] / "client" / "assets" / "sample.mp4").read_bytes()
 PUBLIC_BASE = "https://model-api.runcomfy.net"
 CAP = 10 * 1024 * 1024
+PEERS = web.AppKey("peers", list[int])
+"""The client port of each request to ``/counted.mp4``: one port per connection."""
 
 
 class Resolver:
@@ -69,12 +72,19 @@ def video_server() -> web.Application:
     async def missing(_: web.Request) -> web.Response:
         return web.Response(status=404, text="gone")
 
+    async def counted(request: web.Request) -> web.Response:
+        assert request.transport is not None
+        request.app[PEERS].append(request.transport.get_extra_info("peername")[1])
+        return web.Response(body=MP4, content_type="video/mp4")
+
     app.router.add_get("/video.mp4", video)
     app.router.add_get("/passwd.mp4", text_as_video)
     app.router.add_get("/mp4-as-text", mp4_as_text)
     app.router.add_get("/redirect", redirect)
     app.router.add_get("/chain/{n}", chain)
     app.router.add_get("/missing.mp4", missing)
+    app.router.add_get("/counted.mp4", counted)
+    app[PEERS] = []
     return app
 
 
@@ -82,6 +92,37 @@ def video_server() -> web.Application:
 async def local() -> AsyncIterator[str]:
     async with serve(video_server()) as base:
         yield base
+
+
+async def test_one_downloader_keeps_its_connection_for_the_next_download() -> None:
+    app = video_server()
+    async with serve(app) as base:
+        downloader = VideoDownloader(api_base=base)
+        try:
+            first = await downloader.download(f"{base}/counted.mp4", max_bytes=CAP)
+            second = await downloader.download(f"{base}/counted.mp4", max_bytes=CAP)
+        finally:
+            await downloader.close()
+        alone = await download_video(f"{base}/counted.mp4", api_base=base, max_bytes=CAP)
+    assert first == second == alone == VideoBytes(MP4, "video/mp4")
+    kept, again, fresh = app[PEERS]
+    assert kept == again
+    assert fresh != kept
+
+
+async def test_a_refused_address_is_reported_for_its_own_download_only() -> None:
+    resolver = Resolver({"private.example": ["127.0.0.1"], "nowhere.example": []})
+    downloader = VideoDownloader(api_base=PUBLIC_BASE, resolve=resolver)
+    try:
+        refused = await downloader.download("https://private.example/v.mp4", max_bytes=CAP)
+        unreachable = await downloader.download("https://nowhere.example/v.mp4", max_bytes=CAP)
+    finally:
+        await downloader.close()
+    assert isinstance(refused, DownloadRefused)
+    assert refused.problem is DownloadProblem.PRIVATE_ADDRESS
+    assert isinstance(unreachable, ShowLinkInstead)
+    assert unreachable.problem is DownloadProblem.UNREACHABLE
+    assert resolver.asked == ["private.example", "nowhere.example"]
 
 
 async def test_an_mp4_from_the_api_host_is_downloaded_when_the_base_is_local(local: str) -> None:
