@@ -7,8 +7,8 @@ ids and versions it matches, then the rows of only those this process has not re
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any, Final
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import Connection, Row, Select, bindparam, select
 
@@ -20,6 +20,8 @@ KEPT_MAX: Final = 8192
 Each read of the whole queue also forgets the jobs no longer in it."""
 ROWS_PER_READ: Final = 500
 """Ids per ``IN (...)`` of the rows read in full, well under any database's limit of bound parameters."""
+
+_Key = TypeVar("_Key", bound=Sequence[Any])
 
 _JOBS_BY_ID: Final = select(jobs).where(jobs.c.id.in_(bindparam("job_ids", expanding=True)))
 
@@ -60,23 +62,35 @@ def keys_of(statement: Select[Any]) -> Select[Any]:
 def read_known(
     connection: Connection, keys: Select[Any], parameters: Any, known: JobSnapshots, *, whole: bool = False
 ) -> list[tuple[Job, Row[Any]]]:
-    """The jobs ``keys`` (selecting at least ``id`` and ``version``) matches, in its order, each with its
-    key row. A job written between the two reads comes at its newer version. ``whole``: ``keys`` selects
+    """The jobs ``keys`` (selecting ``id`` and ``version`` first) matches, in its order, each with its key
+    row. A job written between the two reads comes at its newer version. ``whole``: ``keys`` selects
     every job worth remembering (the whole queue), so the others are forgotten."""
     found: Sequence[Row[Any]] = connection.execute(keys, parameters).all()
-    read: dict[str, Job] = {}
+    return known_jobs(found, lambda job_ids: jobs_by_id(connection, job_ids), known, whole=whole)
+
+
+def known_jobs(
+    found: Sequence[_Key], read: Callable[[list[str]], list[Job]], known: JobSnapshots, *, whole: bool = False
+) -> list[tuple[Job, _Key]]:
+    """:func:`read_known` once its key rows (each ``(id, version, ...)``) are ``found``: ``read`` builds
+    the jobs of the ids this process has not read at that version."""
+    read_now: dict[str, Job] = {}
     missing: list[str] = []
     for row in found:
-        job = known.at(row.id, row.version)
+        job = known.at(row[0], row[1])
         if job is None:
-            missing.append(row.id)
+            missing.append(row[0])
         else:
-            read[row.id] = job
+            read_now[row[0]] = job
     for start in range(0, len(missing), ROWS_PER_READ):
-        rows: Any = connection.execute(_JOBS_BY_ID, {"job_ids": missing[start : start + ROWS_PER_READ]})
-        fresh = [row_to_job(row) for row in rows.mappings()]
-        read.update((job.id, job) for job in fresh)
+        fresh = read(missing[start : start + ROWS_PER_READ])
+        read_now.update((job.id, job) for job in fresh)
         known.keep(fresh)
     if whole:
-        known.retain(read)
-    return [(read[row.id], row) for row in found if row.id in read]
+        known.retain(read_now)
+    return [(read_now[row[0]], row) for row in found if row[0] in read_now]
+
+
+def jobs_by_id(connection: Connection, job_ids: list[str]) -> list[Job]:
+    rows: Any = connection.execute(_JOBS_BY_ID, {"job_ids": job_ids})
+    return [row_to_job(row) for row in rows.mappings()]

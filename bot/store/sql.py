@@ -63,7 +63,8 @@ from bot.store.base import (
     Notice,
     StaleJobError,
 )
-from bot.store.snapshots import JobSnapshots, keys_of, read_known
+from bot.store.prepared import PreparedStatement
+from bot.store.snapshots import JobSnapshots, jobs_by_id, keys_of, known_jobs, read_known
 from bot.store.sqlite_driver import OneTripDbapi
 from bot.store.tables import (
     approved_jobs,
@@ -281,6 +282,15 @@ class SqlJobStore:
         self._engine = engine
         self._sync = engine.sync_engine
         self._known = JobSnapshots()
+        dialect = engine.dialect
+        self._insert_job = PreparedStatement(_INSERT_JOB, dialect)
+        self._get_job = PreparedStatement(_GET_JOB, dialect)
+        self._save_job = PreparedStatement(_SAVE_JOB, dialect)
+        self._save_leased_job = PreparedStatement(_SAVE_LEASED_JOB, dialect)
+        self._member_standing = PreparedStatement(_MEMBER_STANDING, dialect)
+        self._queued_keys = PreparedStatement(_QUEUED_KEYS, dialect)
+        self._queued_limited_keys = PreparedStatement(_QUEUED_LIMITED_KEYS, dialect)
+        self._claimed_keys = PreparedStatement(_CLAIMED_KEYS, dialect)
 
     def __repr__(self) -> str:
         return f"SqlJobStore({self._engine.url.render_as_string(hide_password=True)})"
@@ -289,7 +299,7 @@ class SqlJobStore:
         stored = dataclasses.replace(job, version=1)
         row = job_to_row(stored) | (_lease_columns(stored, lease) if lease is not None else {})
         try:
-            await greenlet_spawn(_write, self._sync, _INSERT_JOB, row)
+            await greenlet_spawn(self._insert_job.write, self._sync, row)
         except IntegrityError:
             if await self.get(job.id) is not None:
                 raise JobExistsError(job.id) from None
@@ -304,8 +314,8 @@ class SqlJobStore:
             self._known.keep([stored])
 
     async def get(self, job_id: str) -> Job | None:
-        found = await self._select_jobs(_GET_JOB, {"job_id": job_id})
-        return found[0] if found else None
+        found = await greenlet_spawn(self._get_job.mappings, self._sync, {"job_id": job_id})
+        return row_to_job(found[0]) if found else None
 
     async def save(self, job: Job, lease: Lease | None = None) -> Job:
         stored = dataclasses.replace(job, version=job.version + 1)
@@ -315,13 +325,13 @@ class SqlJobStore:
             values["admitted_at"] = None
         values["where_id"] = job.id
         values["where_version"] = job.version
-        statement = _SAVE_JOB
+        statement = self._save_job
         if lease is not None:
             values |= _lease_columns(stored, lease)
             values["where_owner"] = lease.owner
             values["where_now"] = lease.now
-            statement = _SAVE_LEASED_JOB
-        if await greenlet_spawn(_write, self._sync, statement, values) != 1:
+            statement = self._save_leased_job
+        if await greenlet_spawn(statement.write, self._sync, values) != 1:
             raise await self._why_refused(job, lease)
         self._remember_queued(stored)
         return stored
@@ -374,7 +384,7 @@ class SqlJobStore:
                     for guild_id, user_id in dict.fromkeys((job.guild_id, job.user_id) for job in chosen)
                 ]
                 await connection.execute(_upsert_turn(connection.dialect.name), turns)
-        return await self._queued_known(_CLAIMED_KEYS, {"owner": lease.owner})
+        return await self._queued_known(self._claimed_keys, {"owner": lease.owner})
 
     async def last_served(self) -> dict[Member, datetime]:
         async with self._engine.connect() as connection:
@@ -498,10 +508,12 @@ class SqlJobStore:
 
     async def queued_jobs(self, limit: int | None = None) -> list[Job]:
         if limit is None:
-            return await self._queued_known(_QUEUED_KEYS, None, whole=True)
-        return await self._queued_known(_QUEUED_LIMITED_KEYS, {"limit": limit})
+            return await self._queued_known(self._queued_keys, {}, whole=True)
+        return await self._queued_known(self._queued_limited_keys, {"limit": limit})
 
-    async def _queued_known(self, keys: Select[Any], parameters: Any, *, whole: bool = False) -> list[Job]:
+    async def _queued_known(
+        self, keys: PreparedStatement, parameters: Mapping[str, Any], *, whole: bool = False
+    ) -> list[Job]:
         """Queued jobs ``keys`` selects, rebuilt only where this process has not read them at that
         version; one written out of the queue between the two reads is left out."""
         found = await greenlet_spawn(_read_known_jobs, self._sync, keys, parameters, self._known, whole)
@@ -551,7 +563,7 @@ class SqlJobStore:
 
     async def member_standing(self, guild_id: int, user_id: int) -> tuple[ServerSettings, datetime | None]:
         member = {"guild_id": guild_id, "user_id": user_id}
-        settings, until = await greenlet_spawn(_read_one, self._sync, _MEMBER_STANDING, member)
+        ((settings, until),) = await greenlet_spawn(self._member_standing.rows, self._sync, member)
         return (ServerSettings() if settings is None else _settings_from(settings)), until
 
     async def block_member(self, guild_id: int, user_id: int, until: datetime, entry: AuditEntry) -> None:
@@ -627,24 +639,16 @@ class SqlJobStore:
         return await greenlet_spawn(_read_jobs, self._sync, statement, parameters)
 
 
-# The hottest calls run their whole connection in one switch into SQLAlchemy's synchronous layer, where
-# its asyncio facade makes one for each step (checkout, execute, commit, close).
-def _write(engine: Engine, statement: Executable, parameters: Any) -> int:
-    """Runs one statement in its own transaction; the rows it changed."""
-    with engine.begin() as connection:
-        return int(connection.execute(statement, parameters).rowcount)
-
-
-def _read_one(engine: Engine, statement: Executable, parameters: Any) -> tuple[Any, ...]:
-    with engine.connect() as connection:
-        return tuple(connection.execute(statement, parameters).one())
-
-
+# A read of many jobs runs its whole connection in one switch into SQLAlchemy's synchronous layer, where its
+# asyncio facade makes one for each step (checkout, execute, commit, close).
 def _read_known_jobs(
-    engine: Engine, keys: Select[Any], parameters: Any, known: JobSnapshots, whole: bool
+    engine: Engine, keys: PreparedStatement, parameters: Mapping[str, Any], known: JobSnapshots, whole: bool
 ) -> list[Job]:
-    with engine.connect() as connection:
-        return [job for job, _ in read_known(connection, keys, parameters, known, whole=whole)]
+    def read(job_ids: list[str]) -> list[Job]:
+        with engine.connect() as connection:
+            return jobs_by_id(connection, job_ids)
+
+    return [job for job, _ in known_jobs(keys.rows(engine, parameters), read, known, whole=whole)]
 
 
 def _read_jobs(engine: Engine, statement: Select[Any], parameters: Any) -> list[Job]:
