@@ -291,6 +291,7 @@ class SqlJobStore:
         self._queued_keys = PreparedStatement(_QUEUED_KEYS, dialect)
         self._queued_limited_keys = PreparedStatement(_QUEUED_LIMITED_KEYS, dialect)
         self._claimed_keys = PreparedStatement(_CLAIMED_KEYS, dialect)
+        self._front_requests = PreparedStatement(_FRONT_REQUESTS, dialect)
 
     def __repr__(self) -> str:
         return f"SqlJobStore({self._engine.url.render_as_string(hide_password=True)})"
@@ -583,8 +584,7 @@ class SqlJobStore:
         return True
 
     async def front_requests(self) -> dict[str, datetime]:
-        async with self._engine.connect() as connection:
-            rows = (await connection.execute(_FRONT_REQUESTS)).all()
+        rows = await greenlet_spawn(self._front_requests.rows, self._sync, {})
         return {job_id: at for job_id, at in rows}
 
     async def request_front(self, job_id: str, guild_id: int, entry: AuditEntry) -> None:
