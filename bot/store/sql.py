@@ -270,9 +270,11 @@ class SqlJobStore:
     """:class:`bot.store.base.JobStore` on SQLAlchemy; create it with :func:`open_store`.
 
     The statements are built once (module constants, parameters bound at execution), so a call costs a
-    cached compilation's lookup rather than building and hashing a new statement tree. Every call is one
-    statement, which SQLite runs atomically on its own, so on SQLite no ``BEGIN`` is sent around it: that
-    was one more trip to the database thread per call.
+    cached compilation's lookup rather than building and hashing a new statement tree. Those every job
+    runs (its creation, its writes, its read by id, the queue's keys, a member's standing) are compiled
+    once for the dialect and run on the pool's DBAPI connection (:mod:`bot.store.prepared`). A call that
+    is one statement, which SQLite runs atomically on its own, sends no ``BEGIN`` around it on SQLite:
+    that was one more trip to the database thread per call.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
