@@ -11,7 +11,9 @@ What stays as it was: the SQL (SQLAlchemy compiles it, as for any statement), th
 transaction (a write commits, the pool rolls back whatever a read left open), the engine's statement log
 (the SQL, never its parameters), and the errors, which are SQLAlchemy's own
 (:class:`~sqlalchemy.exc.IntegrityError`, :class:`~sqlalchemy.exc.StatementError`, ...) with their
-parameters hidden. A connection the database dropped is invalidated, as SQLAlchemy does.
+parameters hidden. A connection the database dropped, or one a cancelled call left mid-statement, is
+invalidated, and a schema changed by another process refreshes asyncpg's statement cache, as SQLAlchemy
+does.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.util import is_exit_exception
 
 _Converter = Callable[[Any], Any] | None
 _REQUIRED: Final = object()
@@ -111,11 +114,11 @@ class PreparedStatement:
         return form
 
     def _parameters(self, form: _Form, values: Mapping[str, Any]) -> Any:
-        """The values as the driver takes them; a value a column's type refuses raises SQLAlchemy's
-        :class:`~sqlalchemy.exc.StatementError`, as from its execution layer."""
+        """The values as the driver takes them; a value missing, or one a column's type refuses, raises
+        SQLAlchemy's :class:`~sqlalchemy.exc.StatementError`, as from its execution layer."""
         try:
             return form.parameters(values)
-        except (TypeError, ValueError) as error:
+        except Exception as error:
             raise self._wrapped(error, form, None) from error
 
     def _run(
@@ -130,6 +133,7 @@ class PreparedStatement:
             connection = engine.raw_connection()
             cursor = connection.cursor()
             try:
+                _before_execute(self._dialect, cursor)
                 cursor.execute(form.sql, parameters)
                 found = cursor.fetchall() if cursor.description else []
                 changed = cursor.rowcount
@@ -139,7 +143,14 @@ class PreparedStatement:
                 connection.commit()
             return found, changed
         except dbapi_error as error:
+            _after_error(self._dialect, error)
             raise self._wrapped(error, form, connection) from error
+        except BaseException as error:
+            # Cancelled or stopped mid-statement, the driver's state is unknown (asyncpg may have begun a
+            # transaction SQLAlchemy's adapter never saw): the connection is dropped, as SQLAlchemy does.
+            if connection is not None and is_exit_exception(error):
+                connection.invalidate(error)
+            raise
         finally:
             if connection is not None:
                 connection.close()
@@ -162,3 +173,22 @@ class PreparedStatement:
             dialect=self._dialect,
         )
         return wrapped
+
+
+# What SQLAlchemy's asyncpg execution context does around a statement, so that asyncpg's cache of prepared
+# statements is dropped once another process changed the schema (SQLAlchemy is held to its minor release).
+def _before_execute(dialect: Dialect, cursor: Any) -> None:
+    schema_as_of = getattr(dialect, "_invalidate_schema_cache_asof", None)
+    if schema_as_of is not None:
+        cursor._invalidate_schema_cache_asof = schema_as_of
+
+
+def _after_error(dialect: Dialect, error: Exception) -> None:
+    dbapi = dialect.loaded_dbapi
+    stale_schema = tuple(
+        getattr(dbapi, name)
+        for name in ("InvalidCachedStatementError", "InternalServerError")
+        if hasattr(dbapi, name)
+    )
+    if stale_schema and isinstance(error, stale_schema):
+        dialect._invalidate_schema_cache()  # type: ignore[attr-defined]

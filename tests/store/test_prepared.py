@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import bindparam, event, insert, select, text, update
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, StatementError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util import await_only, greenlet_spawn
 
 from bot.jobs import JobState
@@ -18,6 +20,7 @@ from bot.store.prepared import PreparedStatement
 from bot.store.sql import create_engine_for, migrate_to_head
 from bot.store.tables import job_to_row, jobs, row_to_job
 from tests.store.jobs_for_tests import SECRET_TOKEN, T0, full_job, minimal_job
+from tests.store.postgres_for_tests import fresh_postgres_database
 
 _BY_ID = select(jobs).where(jobs.c.id == bindparam("job_id"))
 
@@ -98,7 +101,7 @@ async def test_a_value_bound_in_the_statement_is_sent_and_a_missing_one_is_refus
 
     assert await _mappings(engine, statement, {"guild_id": queued.guild_id}) == [{"id": queued.id}]
     assert await _mappings(engine, statement, {"guild_id": queued.guild_id + 1}) == []
-    with pytest.raises(KeyError, match="guild_id"):
+    with pytest.raises(StatementError, match="guild_id"):
         await _mappings(engine, statement, {})
 
 
@@ -162,3 +165,49 @@ async def test_a_connection_the_database_dropped_is_replaced(tmp_path: Any) -> N
         assert await _mappings(engine, statement, {}) == []
     finally:
         await engine.dispose()
+
+
+async def test_a_call_cancelled_mid_statement_drops_its_connection(engine: AsyncEngine) -> None:
+    create = _prepared(engine, insert(jobs))
+    loop = asyncio.get_running_loop()
+    cancelled: list[asyncio.Task[int]] = []
+    invalidated: list[object] = []
+
+    def cancel_once_checked_out(*_: object) -> None:
+        while cancelled:  # lands on the call's first wait for the database (asyncpg's BEGIN, SQLite's trip)
+            loop.call_soon(cancelled.pop().cancel)
+
+    event.listen(engine.sync_engine, "checkout", cancel_once_checked_out)
+    event.listen(engine.sync_engine, "invalidate", lambda *args: invalidated.append(args))
+    call = asyncio.create_task(_write(engine, create, job_to_row(minimal_job("0000000a"))))
+    cancelled.append(call)
+    with pytest.raises(asyncio.CancelledError):
+        await call
+
+    assert len(invalidated) == 1
+    await _write(engine, create, job_to_row(minimal_job("0000000b")))
+    async with engine.connect() as elsewhere:
+        found = (await elsewhere.execute(select(jobs.c.id).where(jobs.c.id == "0000000b"))).scalars().all()
+    assert found == ["0000000b"]
+
+
+async def test_a_schema_another_process_changed_is_read_again() -> None:
+    async with fresh_postgres_database() as url:
+        engine = create_engine_for(url)
+        other_process = create_async_engine(make_url(url).set(drivername="postgresql+asyncpg"))
+        try:
+            await migrate_to_head(engine)
+            job = minimal_job()
+            await _write(engine, _prepared(engine, insert(jobs)), job_to_row(job))
+            by_id = _prepared(engine, _BY_ID)
+            await _mappings(engine, by_id, {"job_id": job.id})  # asyncpg now keeps the statement prepared
+            async with other_process.begin() as connection:
+                await connection.execute(text("ALTER TABLE jobs ALTER COLUMN locale TYPE varchar(40)"))
+
+            with contextlib.suppress(DBAPIError):  # the call that learns of it fails, as through SQLAlchemy
+                await _mappings(engine, by_id, {"job_id": job.id})
+            found = await _mappings(engine, by_id, {"job_id": job.id})
+        finally:
+            await other_process.dispose()
+            await engine.dispose()
+    assert [row_to_job(row) for row in found] == [job]
