@@ -44,11 +44,11 @@ class _Form:
             raise TypeError(f"not a SQL statement: {statement!r}")
         if compiled.escaped_bind_names or any(bind.expanding for bind in compiled.binds.values()):
             raise ValueError("a prepared statement takes plain bound parameters (no IN lists, no odd names)")
+        if compiled.positiontup is None:  # both drivers the store runs on take positional parameters
+            raise ValueError(f"a prepared statement needs positional parameters, not {dialect.paramstyle}")
         self.sql = compiled.string
-        self.positional = compiled.positiontup is not None
-        order = compiled.positiontup if compiled.positiontup is not None else list(compiled.binds)
         self.binds: list[tuple[str, Any, _Converter]] = []
-        for name in order:
+        for name in compiled.positiontup:
             bind = compiled.binds[name]
             default = _REQUIRED if bind.required or bind.callable is not None else bind.value
             self.binds.append((name, default, bind.type.dialect_impl(dialect).bind_processor(dialect)))
@@ -58,16 +58,14 @@ class _Form:
             self.keys.append(column.key)
             self.converters.append(column.type.dialect_impl(dialect).result_processor(dialect, None))
 
-    def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+    def parameters(self, values: Mapping[str, Any]) -> list[Any]:
         converted: list[Any] = []
         for name, default, convert in self.binds:
             value = values.get(name, default)
             if value is _REQUIRED:
                 raise KeyError(f"no value for the statement's parameter {name!r}")
             converted.append(value if convert is None else convert(value))
-        if self.positional:
-            return converted
-        return {name: value for (name, _, _), value in zip(self.binds, converted, strict=True)}
+        return converted
 
     def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
         return tuple(
@@ -113,7 +111,7 @@ class PreparedStatement:
             form = self._forms[names] = _Form(self._statement, self._dialect, names)
         return form
 
-    def _parameters(self, form: _Form, values: Mapping[str, Any]) -> Any:
+    def _parameters(self, form: _Form, values: Mapping[str, Any]) -> list[Any]:
         """The values as the driver takes them; a value missing, or one a column's type refuses, raises
         SQLAlchemy's :class:`~sqlalchemy.exc.StatementError`, as from its execution layer."""
         try:
@@ -122,7 +120,7 @@ class PreparedStatement:
             raise self._wrapped(error, form, None) from error
 
     def _run(
-        self, engine: Engine, form: _Form, parameters: Any, *, commit: bool
+        self, engine: Engine, form: _Form, parameters: list[Any], *, commit: bool
     ) -> tuple[Sequence[Any], int]:
         dbapi_error: type[Exception] = self._dialect.loaded_dbapi.Error
         connection: PoolProxiedConnection | None = None

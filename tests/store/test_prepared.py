@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import bindparam, event, insert, select, text, update
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util import await_only, greenlet_spawn
@@ -110,6 +111,15 @@ async def test_an_in_list_is_left_to_sqlalchemy(engine: AsyncEngine) -> None:
 
     with pytest.raises(ValueError, match="IN lists"):
         await _mappings(engine, statement, {"ids": ["0000000a"]})
+
+
+def test_a_driver_taking_named_parameters_is_left_to_sqlalchemy() -> None:
+    statement = PreparedStatement(
+        select(jobs.c.id).where(jobs.c.id == bindparam("job_id")), DefaultDialect(paramstyle="named")
+    )
+
+    with pytest.raises(ValueError, match="positional"):
+        statement.rows(cast(Engine, None), {"job_id": "0000000a"})  # refused before any connection is taken
 
 
 async def test_a_refused_write_is_sqlalchemys_error_without_its_parameters_and_rolled_back(
