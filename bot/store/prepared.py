@@ -93,14 +93,16 @@ class PreparedStatement:
 
     def rows(self, engine: Engine, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """The rows the statement reads, in its selected columns' order, converted as SQLAlchemy does."""
-        form = self._form(values)
-        raw, _ = self._run(engine, form, self._parameters(form, values), commit=False)
-        return [form.row(row) for row in raw]
+        return self._rows(engine, self._form(values), values)
 
     def mappings(self, engine: Engine, values: Mapping[str, Any]) -> list[dict[str, Any]]:
         """:meth:`rows`, each by its columns' keys."""
-        keys = self._form(values).keys
-        return [dict(zip(keys, row, strict=True)) for row in self.rows(engine, values)]
+        form = self._form(values)
+        return [dict(zip(form.keys, row, strict=True)) for row in self._rows(engine, form, values)]
+
+    def _rows(self, engine: Engine, form: _Form, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        raw, _ = self._run(engine, form, self._parameters(form, values), commit=False)
+        return [form.row(row) for row in raw]
 
     def _form(self, values: Mapping[str, Any]) -> _Form:
         names = tuple(values)
